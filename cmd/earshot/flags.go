@@ -1,0 +1,64 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// envString defines a string flag whose default comes from the environment
+// variable env when it is set.
+func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	return fs.String(name, def, usage+" (env "+env+")")
+}
+
+// envInt defines an int flag whose default comes from env when it is set
+// to an integer. A malformed value is reported by checkEnv.
+func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
+	if v, ok := os.LookupEnv(env); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		} else {
+			badEnv = append(badEnv, fmt.Sprintf("%s=%q is not an integer", env, v))
+		}
+	}
+	return fs.Int(name, def, usage+" (env "+env+")")
+}
+
+var badEnv []string
+
+// checkEnv reports environment variables that could not be parsed.
+func checkEnv() error {
+	if len(badEnv) > 0 {
+		return fmt.Errorf("bad environment: %s", strings.Join(badEnv, "; "))
+	}
+	return nil
+}
+
+// newLogger returns a text logger on w at level ("debug", "info", "warn",
+// "error").
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("bad log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,69 @@
+// Command earshot is a real-time transcription gateway.
+//
+// Usage:
+//
+//	earshot serve    [flags]   run the gateway
+//	earshot emulate  [flags]   run an upstream that speaks Deepgram's live protocol
+//
+// Run "earshot <command> -h" for a command's flags. Every flag can also be
+// set from the environment (see the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the process exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stderr)
+	case "emulate":
+		err = runEmulate(ctx, args[1:], stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "earshot: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(stderr, "earshot %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: earshot <command> [flags]
+
+commands:
+  serve     run the gateway (GET /v4/listen, /metrics, /healthz, /readyz)
+  emulate   run an upstream that speaks Deepgram's live protocol, with fault injection
+
+Run "earshot <command> -h" for a command's flags.
+`)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/pipeline"
+	"earshot/stages"
+	"earshot/stages/deepgram"
+)
+
+// runServe runs the gateway until ctx is done (SIGINT/SIGTERM), then
+// drains it: sessions are closed with 1012 and their upstream streams
+// ended properly, for at most --drain-timeout-ms.
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
+	stt := envString(fs, "stt", "EARSHOT_STT", "deepgram", "speech-to-text provider: deepgram")
+	dgURL := envString(fs, "deepgram-url", "DEEPGRAM_URL", deepgram.DefaultURL,
+		"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or `earshot emulate`")
+	dgModel := envString(fs, "deepgram-model", "DEEPGRAM_MODEL", deepgram.DefaultModel, "Deepgram model")
+	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
+		"on SIGTERM, how long sessions get to end before they are stopped hard")
+	readLimit := envInt(fs, "read-limit-bytes", "EARSHOT_READ_LIMIT_BYTES", pipeline.DefaultReadLimitBytes,
+		"largest client frame; a larger one closes the session with 1009")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkEnv(); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	keys := splitList(os.Getenv("EARSHOT_API_KEYS"))
+	if len(keys) == 0 {
+		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated)")
+	}
+
+	var provider stages.Provider
+	switch *stt {
+	case "deepgram":
+		key := os.Getenv("DEEPGRAM_API_KEY")
+		provider, err = deepgram.New(deepgram.Config{URL: *dgURL, APIKey: key, Model: *dgModel})
+		if err != nil {
+			return fmt.Errorf("deepgram provider: %w", err)
+		}
+		if key == "" {
+			log.Warn("DEEPGRAM_API_KEY is not set: dialing without credentials (fine for a self-hosted Deepgram or earshot emulate)")
+		}
+	default:
+		return fmt.Errorf("unknown --stt %q (available: deepgram)", *stt)
+	}
+
+	srv, err := pipeline.New(pipeline.Config{
+		APIKeys:        keys,
+		ReadLimitBytes: int64(*readLimit),
+	}, pipeline.Deps{Provider: provider, Metrics: metrics.NewSet(), Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("earshot serving", "addr", ln.Addr().String(), "stt", provider.Name(), "upstream", *dgURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("draining", "timeout_ms", *drainMs)
+	dctx, cancel := context.WithTimeout(context.Background(), time.Duration(*drainMs)*time.Millisecond)
+	defer cancel()
+	drainErr := srv.Shutdown(dctx)
+	if err := hs.Shutdown(dctx); err != nil && drainErr == nil {
+		drainErr = err
+	}
+	<-errc
+	if drainErr != nil {
+		return fmt.Errorf("drain: %w", drainErr)
+	}
+	log.Info("stopped")
+	return nil
+}

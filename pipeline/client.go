@@ -1,0 +1,142 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"earshot/stages"
+)
+
+// read is the session's only reader of the client socket. It sends binary
+// frames to frames (which it owns and closes on return: the soft stop) and
+// handles text control messages. Any frame counts as activity. It returns
+// nil when the client leaves, and ctx's cause on a hard stop.
+func (s *session) read(ctx context.Context, frames chan<- []byte) error {
+	defer close(frames)
+	io := context.WithoutCancel(ctx)
+	m := s.srv.m
+	for {
+		typ, data, err := s.conn.Read(io)
+		if err != nil {
+			if code := websocket.CloseStatus(err); code != -1 {
+				s.closeCode.CompareAndSwap(0, int64(code))
+			} else if errors.Is(err, websocket.ErrMessageTooBig) || isTooBig(err) {
+				s.closeCode.CompareAndSwap(0, int64(websocket.StatusMessageTooBig))
+			}
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			s.log.Debug("client left", "err", err)
+			return nil
+		}
+		s.lastActivity.Store(time.Now().UnixNano())
+		m.clientFrames.Inc()
+		m.clientBytes.Add(len(data))
+		switch typ {
+		case websocket.MessageBinary:
+			if len(data) < stages.MinAudioFrameBytes {
+				continue
+			}
+			s.captured.Add(int64(len(data)))
+			if err := stages.Send(ctx, frames, data); err != nil {
+				return err
+			}
+		case websocket.MessageText:
+			s.control(data)
+		}
+	}
+}
+
+// isTooBig reports whether err is the read limit being exceeded; the
+// library then closes with 1009 itself.
+func isTooBig(err error) bool {
+	var ce websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == websocket.StatusMessageTooBig
+}
+
+// control handles a text frame from the client. Non-JSON text and unknown
+// types are ignored: the session goes on.
+func (s *session) control(data []byte) {
+	var msg struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &msg); err != nil {
+		s.log.Debug("ignored non-JSON text frame", "bytes", len(data))
+		return
+	}
+	s.log.Debug("ignored control message", "type", clip(msg.Type))
+}
+
+// write is the session's only writer of the client socket. It sends what
+// the fan-out puts in the client outbox, pings every PingIntervalMs, and
+// ends the session after InactivityTimeoutMs without a client frame. It
+// returns when the outbox is closed (after the rest of the graph finished),
+// or with ctx's cause on a hard stop.
+//
+// Once the client is gone or being closed, messages are discarded so that
+// the graph can still drain.
+func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message]) error {
+	cfg := s.srv.cfg
+	io := context.WithoutCancel(ctx)
+	ping := time.NewTicker(time.Duration(cfg.PingIntervalMs) * time.Millisecond)
+	defer ping.Stop()
+	idleAfter := time.Duration(cfg.InactivityTimeoutMs) * time.Millisecond
+	idle := time.NewTimer(idleAfter)
+	defer idle.Stop()
+	overflow := out.Overflowed()
+	dead := false
+	send := func(typ websocket.MessageType, b []byte) {
+		if dead {
+			return
+		}
+		if err := s.conn.Write(io, typ, b); err != nil {
+			dead = true
+			_ = s.conn.CloseNow()
+		}
+	}
+	for {
+		select {
+		case msg, ok := <-out.C():
+			if !ok {
+				s.closeClient(websocket.StatusNormalClosure, "")
+				return nil
+			}
+			if msg.CloseCode != 0 {
+				s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
+				dead = true
+				continue
+			}
+			frames, err := encodeMessage(msg)
+			if err != nil {
+				s.log.Error("encode client message", "err", err)
+				continue
+			}
+			for _, b := range frames {
+				send(websocket.MessageText, b)
+			}
+		case <-overflow:
+			overflow = nil
+			s.log.Warn("client too slow; closing")
+			s.closeClient(websocket.StatusTryAgainLater, "client too slow")
+			dead = true
+		case <-ping.C:
+			send(websocket.MessageText, pingFrame)
+		case <-idle.C:
+			since := time.Since(time.Unix(0, s.lastActivity.Load()))
+			if since >= idleAfter {
+				s.closeClient(websocket.StatusGoingAway, "inactivity timeout")
+				dead = true
+				continue
+			}
+			idle.Reset(idleAfter - since)
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+var pingFrame = []byte("ping")

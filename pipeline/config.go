@@ -1,0 +1,96 @@
+// Package pipeline owns a gateway's plumbing: the HTTP server and its
+// routes, client authentication, limits, draining, and the graph of stages
+// that serves each client session.
+//
+// Stage contracts and implementations live in package stages; this package
+// creates their channels, sizes them, starts every stage of a session under
+// one errgroup and labels their goroutines.
+package pipeline
+
+import (
+	"log/slog"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/stages"
+)
+
+// Config is a gateway's configuration. Zero fields take the documented
+// defaults.
+type Config struct {
+	// APIKeys are the client keys accepted in "Authorization: Bearer
+	// <key>". Empty means every client is refused.
+	APIKeys []string
+	// ReadLimitBytes is the largest client frame accepted; a larger one
+	// closes the session with 1009. Default 65536.
+	ReadLimitBytes int64
+	// PingIntervalMs is how often the text frame "ping" is sent to the
+	// client. Default 10000.
+	PingIntervalMs int
+	// InactivityTimeoutMs ends a session (close 1001) after this long
+	// without any frame from the client. Default 90000.
+	InactivityTimeoutMs int
+	// ChannelDepth is the capacity of the channels between stages, in
+	// messages. Default 32 (3.2 s of 100 ms frames).
+	ChannelDepth int
+	// ClientOutboxSize is how many messages may wait for a slow client
+	// before the session is closed (1013). Default 256.
+	ClientOutboxSize int
+	// Languages lists the accepted values of the language parameter
+	// ("auto" is always accepted and means "multi"). Default
+	// DefaultLanguages.
+	Languages []string
+	// Connector configures every upstream connector.
+	Connector stages.ConnectorConfig
+	// Fanout configures segment building and flushing.
+	Fanout stages.FanoutConfig
+}
+
+// Defaults of Config.
+const (
+	DefaultReadLimitBytes      = 64 << 10
+	DefaultPingIntervalMs      = 10_000
+	DefaultInactivityTimeoutMs = 90_000
+	DefaultChannelDepth        = 32
+	DefaultClientOutboxSize    = 256
+)
+
+// DefaultLanguages are the languages accepted when Config.Languages is
+// empty: those Deepgram's nova-3 model streams, plus "multi".
+var DefaultLanguages = []string{
+	"multi", "en", "en-US", "en-GB", "en-AU", "en-IN", "en-NZ",
+	"bg", "ca", "cs", "da", "de", "de-CH", "el", "es", "es-419", "et",
+	"fi", "fr", "fr-CA", "hi", "hu", "id", "it", "ja", "ko", "lt", "lv",
+	"ms", "nl", "nl-BE", "no", "pl", "pt", "pt-BR", "pt-PT", "ro", "ru",
+	"sk", "sv", "tr", "uk", "vi", "zh", "zh-CN", "zh-TW",
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.ReadLimitBytes <= 0 {
+		c.ReadLimitBytes = DefaultReadLimitBytes
+	}
+	def(&c.PingIntervalMs, DefaultPingIntervalMs)
+	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
+	def(&c.ChannelDepth, DefaultChannelDepth)
+	def(&c.ClientOutboxSize, DefaultClientOutboxSize)
+	if len(c.Languages) == 0 {
+		c.Languages = DefaultLanguages
+	}
+	return c
+}
+
+// Deps are a gateway's runtime dependencies.
+type Deps struct {
+	// Provider dials the upstream speech-to-text service. Required.
+	Provider stages.Provider
+	// Metrics is the server's own set, exposed on /metrics. nil means a new
+	// set. Never share one set between two servers.
+	Metrics *metrics.Set
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}

@@ -1,0 +1,19 @@
+package pipeline
+
+import "errors"
+
+// Errors of package pipeline. The texts of the client-facing ones are sent
+// as WebSocket close reasons, so they stay short and match Omi's.
+var (
+	// ErrNoAuthHeader: the upgrade request had no Authorization header.
+	ErrNoAuthHeader = errors.New("Authorization header not found") //nolint:staticcheck // Omi's exact close reason
+	// ErrBadAuth: the Authorization header is malformed or the key is not
+	// accepted.
+	ErrBadAuth = errors.New("Invalid authorization token") //nolint:staticcheck // Omi's exact close reason
+	// ErrBadParam: a query parameter is invalid; the wrapped text names it.
+	ErrBadParam = errors.New("bad parameter")
+	// ErrDraining: the server is shutting down and takes no new sessions.
+	ErrDraining = errors.New("server is draining")
+	// ErrNoProvider: Deps.Provider is nil.
+	ErrNoProvider = errors.New("no speech-to-text provider configured")
+)

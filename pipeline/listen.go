@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/coder/websocket"
+)
+
+// handleListen authenticates and validates a /v4/listen request, upgrades
+// it, and runs the session until it ends. Bad keys and bad parameters are
+// refused before any upstream work: the WebSocket is accepted only to close
+// it with 1008 and a reason, as Omi's clients expect.
+func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
+	if err := s.Ready(); err != nil {
+		s.m.rejected.Inc()
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	authErr := s.keys.check(r.Header.Get("Authorization"))
+	params, paramErr := ParseParams(r.URL.Query(), s.cfg.Languages)
+
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		s.m.rejected.Inc()
+		s.log.Debug("listen upgrade failed", "err", err)
+		return
+	}
+	defer conn.CloseNow()
+
+	if err := errors.Join(authErr, paramErr); err != nil {
+		s.m.rejected.Inc()
+		reason := err.Error()
+		if authErr != nil {
+			reason = authErr.Error()
+		}
+		s.m.closed(int(websocket.StatusPolicyViolation))
+		s.log.Info("listen refused", "reason", reason, "remote", r.RemoteAddr)
+		_ = conn.Close(websocket.StatusPolicyViolation, closeReason(reason))
+		return
+	}
+	conn.SetReadLimit(s.cfg.ReadLimitBytes)
+
+	sess := newSession(s, conn, params)
+	if err := s.add(sess); err != nil {
+		s.m.rejected.Inc()
+		_ = conn.Close(websocket.StatusServiceRestart, "service restart")
+		return
+	}
+	defer s.remove(sess)
+	sess.run(s.base)
+}
+
+// closeReason keeps a close reason within the 123 bytes a close frame
+// allows, cutting at a rune boundary.
+func closeReason(s string) string {
+	const max = 123
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"strconv"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/stages"
+)
+
+// serverMetrics are one server's metrics, all registered in its own set.
+type serverMetrics struct {
+	set          *metrics.Set
+	active       *metrics.Gauge
+	sessions     *metrics.Counter
+	rejected     *metrics.Counter
+	clientFrames *metrics.Counter
+	clientBytes  *metrics.Counter
+	captureSec   *metrics.FloatCounter
+	sessionSec   *metrics.PrometheusHistogram
+	connector    *stages.ConnectorMetrics
+	fanout       *stages.FanoutMetrics
+}
+
+func newServerMetrics(set *metrics.Set) *serverMetrics {
+	return &serverMetrics{
+		set:          set,
+		active:       set.NewGauge(`earshot_sessions_active`, nil),
+		sessions:     set.NewCounter(`earshot_sessions_total`),
+		rejected:     set.NewCounter(`earshot_sessions_rejected_total`),
+		clientFrames: set.NewCounter(`earshot_client_frames_total`),
+		clientBytes:  set.NewCounter(`earshot_client_bytes_total`),
+		captureSec:   set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
+		sessionSec:   set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
+		connector:    stages.NewConnectorMetrics(set),
+		fanout:       stages.NewFanoutMetrics(set),
+	}
+}
+
+// closed counts sessions by the close code the client saw. Codes outside
+// the registered range are folded into "other" to keep the label set small.
+func (m *serverMetrics) closed(code int) {
+	label := "other"
+	if code >= 1000 && code <= 1015 {
+		label = strconv.Itoa(code)
+	}
+	m.set.GetOrCreateCounter(`earshot_sessions_closed_total{code="` + label + `"}`).Inc()
+}

@@ -1,0 +1,140 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"earshot/stages"
+)
+
+// Params are a listen session's validated query parameters
+// (spec/listen-protocol.md).
+type Params struct {
+	// Language is the provider language ("auto" is mapped to "multi").
+	Language string
+	// SampleRateHz of the client's audio.
+	SampleRateHz int
+	// Codec of the client's binary frames.
+	Codec stages.Codec
+	// Channels in the session (1 for now).
+	Channels int
+	// IncludeSpeechProfile asks for the user's speech profile.
+	IncludeSpeechProfile bool
+	// ConversationTimeoutSec ends a conversation after this much silence;
+	// raised to at least 120; -1 on the wire means 4 h.
+	ConversationTimeoutSec int
+	// Source names the client kind ("omi", "desktop", ...), free text.
+	Source string
+	// VADGate is the per-session gate override: "", "enabled" or
+	// "disabled".
+	VADGate string
+}
+
+// Limits of the parameters.
+const (
+	minSampleRateHz          = 8000
+	maxSampleRateHz          = 48000
+	minConversationTimeout   = 120
+	foreverConversationSec   = 4 * 60 * 60
+	defaultSampleRateHz      = 8000
+	defaultConversationTOSec = 120
+)
+
+// ParseParams validates a /v4/listen query against the accepted languages.
+// Its errors wrap ErrBadParam and their text names the problem; they are
+// sent to the client as the reason of close 1008.
+func ParseParams(q url.Values, languages []string) (Params, error) {
+	p := Params{
+		Language:               "en",
+		SampleRateHz:           defaultSampleRateHz,
+		Codec:                  stages.CodecPCM8,
+		Channels:               1,
+		IncludeSpeechProfile:   true,
+		ConversationTimeoutSec: defaultConversationTOSec,
+		Source:                 q.Get("source"),
+	}
+	if v := q.Get("language"); v != "" {
+		p.Language = v
+	}
+	if p.Language == "auto" {
+		p.Language = "multi"
+	}
+	if !slices.Contains(languages, p.Language) {
+		return p, badParam("The language is not supported, %s", clip(p.Language))
+	}
+	if v := q.Get("sample_rate"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return p, badParam("sample_rate must be a positive integer, got %q", clip(v))
+		}
+		if n < minSampleRateHz || n > maxSampleRateHz {
+			return p, badParam("sample_rate %d out of range %d-%d", n, minSampleRateHz, maxSampleRateHz)
+		}
+		p.SampleRateHz = n
+	}
+	if v := q.Get("codec"); v != "" {
+		c, err := stages.ParseCodec(v)
+		if err != nil {
+			return p, badParam("unsupported codec %q (supported: pcm8, pcm16)", clip(v))
+		}
+		p.Codec = c
+	}
+	if v := q.Get("channels"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n != 1 {
+			return p, badParam("channels must be 1 (multi-channel is not supported yet), got %q", clip(v))
+		}
+	}
+	if v := q.Get("include_speech_profile"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, badParam("include_speech_profile must be true or false")
+		}
+		p.IncludeSpeechProfile = b
+	}
+	if v := q.Get("conversation_timeout"); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			return p, badParam("conversation_timeout must be an integer")
+		case n == -1:
+			p.ConversationTimeoutSec = foreverConversationSec
+		case n < minConversationTimeout:
+			p.ConversationTimeoutSec = minConversationTimeout
+		default:
+			p.ConversationTimeoutSec = n
+		}
+	}
+	switch v := q.Get("vad_gate"); v {
+	case "", "enabled", "disabled":
+		p.VADGate = v
+	default:
+		return p, badParam("vad_gate must be enabled or disabled")
+	}
+	return p, nil
+}
+
+// clip keeps a client-supplied value short enough for a close reason.
+func clip(s string) string {
+	const max = 24
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
+}
+
+// ParamError is a rejected query parameter. Its text is the close reason
+// sent to the client; it wraps ErrBadParam.
+type ParamError struct{ Reason string }
+
+func (e *ParamError) Error() string { return e.Reason }
+
+// Unwrap returns ErrBadParam.
+func (e *ParamError) Unwrap() error { return ErrBadParam }
+
+func badParam(format string, args ...any) error {
+	return &ParamError{Reason: fmt.Sprintf(format, args...)}
+}

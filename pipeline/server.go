@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/coder/websocket"
+)
+
+// Server is a listen gateway. It serves:
+//
+//   - GET /v4/listen: the client WebSocket (spec/listen-protocol.md);
+//   - GET /metrics: Prometheus text of the server's own metrics set;
+//   - GET /healthz: 200 while the process serves HTTP;
+//   - GET /readyz: 200 while it takes sessions (503 while draining).
+//
+// A Server is safe for concurrent use. Sessions run on contexts derived
+// from the Server's base context, never from a request's.
+type Server struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+	keys *keyring
+	m    *serverMetrics
+	mux  *http.ServeMux
+
+	base     context.Context
+	hardStop context.CancelCauseFunc
+	draining atomic.Bool
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	wg       sync.WaitGroup // one per running session
+}
+
+// ErrHardStop is the cause given to sessions cut off by Shutdown when its
+// context ends before they finished.
+var ErrHardStop = errors.New("server stopped before the session drained")
+
+// New returns a Server. It fails if deps.Provider is nil.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.Provider == nil {
+		return nil, ErrNoProvider
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = metrics.NewSet()
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	base, cancel := context.WithCancelCause(context.Background())
+	s := &Server{
+		cfg:      cfg.withDefaults(),
+		deps:     deps,
+		log:      deps.Logger,
+		keys:     newKeyring(cfg.APIKeys),
+		m:        newServerMetrics(deps.Metrics),
+		mux:      http.NewServeMux(),
+		base:     base,
+		hardStop: cancel,
+		sessions: map[*session]struct{}{},
+	}
+	s.mux.HandleFunc("GET /v4/listen", s.handleListen)
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	return s, nil
+}
+
+// ServeHTTP routes a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Ready reports why the server takes no sessions, or nil.
+func (s *Server) Ready() error {
+	if s.draining.Load() {
+		return ErrDraining
+	}
+	return nil
+}
+
+// Sessions reports how many sessions are running.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, _ *http.Request) {
+	if err := s.Ready(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.deps.Metrics.WritePrometheus(w)
+	metrics.WriteProcessMetrics(w)
+}
+
+// Shutdown drains the server: new sessions are refused (503, and /readyz
+// turns 503), every running session is closed with 1012 ("service
+// restart", so clients reconnect elsewhere) and its upstream stream is
+// ended properly. It returns when every session has ended, or when ctx
+// ends: then the remaining sessions are stopped hard, waited for, and
+// ctx's error is returned. The HTTP listener is the caller's to close.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.closeClient(websocket.StatusServiceRestart, "service restart")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.hardStop(ErrHardStop)
+		return nil
+	case <-ctx.Done():
+		s.hardStop(ErrHardStop)
+		<-done
+		return ctx.Err()
+	}
+}
+
+// add registers a session; it fails while draining.
+func (s *Server) add(sess *session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return ErrDraining
+	}
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Server) remove(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+	s.wg.Done()
+}

@@ -1,0 +1,122 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+
+	"earshot/stages"
+)
+
+// session is one client WebSocket and the graph of stages serving it:
+//
+//	reader ─frames─► ingest ─audio─► gate ─gated─► connector ─updates─► fanout ─outbox─► writer
+//
+// Every stage runs under one errgroup on the session's context. The client
+// leaving closes frames (the soft stop that flows down the graph and ends
+// the upstream stream properly); cancelling the context is the hard stop.
+type session struct {
+	srv    *Server
+	conn   *websocket.Conn
+	params Params
+	id     string
+	log    *slog.Logger
+	start  time.Time
+
+	lastActivity atomic.Int64 // unix nanoseconds of the client's last frame
+	captured     atomic.Int64 // bytes of audio received
+
+	closeOnce sync.Once
+	closeCode atomic.Int64 // the code the server closed with, or 0
+	closing   sync.WaitGroup
+}
+
+func newSession(srv *Server, conn *websocket.Conn, p Params) *session {
+	id := stages.NewUUID()
+	return &session{
+		srv:    srv,
+		conn:   conn,
+		params: p,
+		id:     id,
+		log:    srv.log.With("session", id),
+		start:  time.Now(),
+	}
+}
+
+// run serves the session until every stage has returned.
+func (s *session) run(base context.Context) {
+	m := s.srv.m
+	m.sessions.Inc()
+	m.active.Inc()
+	defer m.active.Dec()
+	s.lastActivity.Store(time.Now().UnixNano())
+	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
+		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name())
+
+	ctx, cancel := context.WithCancelCause(base)
+	defer cancel(nil)
+	// The connection's I/O uses a context that never expires; the session
+	// ending tears it down instead (see STYLE.md on coder/websocket).
+	stopConn := context.AfterFunc(ctx, func() { _ = s.conn.CloseNow() })
+	defer stopConn()
+
+	cfg := s.srv.cfg
+	depth := cfg.ChannelDepth
+	frames := make(chan []byte, depth)
+	audio := make(chan stages.Audio, depth)
+	gated := make(chan stages.Audio, depth)
+	updates := make(chan stages.Update, depth)
+	client := stages.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, stages.Disconnect, nil)
+
+	ingest := stages.NewIngest(stages.IngestConfig{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz})
+	gate := stages.NewGate()
+	conn := stages.NewConnector(cfg.Connector, stages.StreamConfig{
+		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
+	}, stages.ConnectorDeps{Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log})
+	fanout := stages.NewFanout(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
+
+	g, gctx := errgroup.WithContext(ctx)
+	goStage := func(name string, f func(context.Context) error) {
+		g.Go(func() (err error) {
+			pprof.Do(gctx, pprof.Labels("stage", name, "session", s.id), func(ctx context.Context) {
+				err = f(ctx)
+			})
+			return err
+		})
+	}
+	goStage("reader", func(ctx context.Context) error { return s.read(ctx, frames) })
+	goStage("ingest", func(ctx context.Context) error { return ingest.Run(ctx, frames, audio) })
+	goStage("gate", func(ctx context.Context) error { return gate.Run(ctx, audio, gated) })
+	goStage("connector", func(ctx context.Context) error { return conn.Run(ctx, gated, updates) })
+	goStage("fanout", func(ctx context.Context) error {
+		return fanout.Run(ctx, updates, []*stages.Outbox[stages.Message]{client})
+	})
+	goStage("writer", func(ctx context.Context) error { return s.write(ctx, client) })
+	err := g.Wait()
+
+	_ = s.conn.CloseNow()
+	s.closing.Wait()
+	code := int(s.closeCode.Load())
+	m.closed(code)
+	m.sessionSec.UpdateDuration(s.start)
+	secs := stages.SamplesToSeconds(s.captured.Load()/2, s.params.SampleRateHz)
+	m.captureSec.Add(secs)
+	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
+		"capture_seconds", secs, "close_code", code, "err", err)
+}
+
+// closeClient starts the closing handshake with code and reason, once.
+// It does not block: the handshake runs in a goroutine owned by the
+// session and joined before run returns.
+func (s *session) closeClient(code websocket.StatusCode, reason string) {
+	s.closeOnce.Do(func() {
+		s.closeCode.Store(int64(code))
+		s.closing.Go(func() { _ = s.conn.Close(code, closeReason(reason)) })
+	})
+}

@@ -1,0 +1,224 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// ConnectorConfig configures the connector stage. Zero fields take the
+// documented defaults.
+type ConnectorConfig struct {
+	// Backoff shapes every connect: the first one and each reconnect.
+	Backoff BackoffConfig
+	// KeepAliveIdleMs: after this long without sending a frame on an open
+	// stream, the connector (the only KeepAlive owner of the socket) sends
+	// a KeepAlive. Default 5000 (Deepgram closes idle streams after 10 s).
+	KeepAliveIdleMs int
+	// CloseTimeoutMs bounds the wait for the last results after
+	// CloseStream when the input ends. Default 2000.
+	CloseTimeoutMs int
+	// PendingMaxMs bounds the audio held while no stream is open (while
+	// dialing or reconnecting). Older audio beyond it is dropped and
+	// counted as lost. Default 30000.
+	PendingMaxMs int
+	// MinStreamMs: a stream that fails sooner than this after it opened
+	// counts as a failed connect, so the next dial waits a backoff delay
+	// first (no tight loops). Default 2000.
+	MinStreamMs int
+}
+
+// Defaults of ConnectorConfig.
+const (
+	DefaultKeepAliveIdleMs = 5000
+	DefaultCloseTimeoutMs  = 2000
+	DefaultPendingMaxMs    = 30000
+	DefaultMinStreamMs     = 2000
+)
+
+func (c ConnectorConfig) withDefaults() ConnectorConfig {
+	c.Backoff = c.Backoff.withDefaults()
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
+	def(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
+	def(&c.PendingMaxMs, DefaultPendingMaxMs)
+	def(&c.MinStreamMs, DefaultMinStreamMs)
+	return c
+}
+
+// ConnectorDeps are the connector's runtime dependencies.
+type ConnectorDeps struct {
+	// Provider dials the upstream. Required.
+	Provider Provider
+	// Metrics are the server-wide connector metrics. Required.
+	Metrics *ConnectorMetrics
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+	// Rand returns uniform draws in [0, 1) for backoff jitter; nil means
+	// math/rand/v2.
+	Rand func() float64
+}
+
+// Connector is the one generic stage that owns an upstream socket: it
+// dials with backoff, sends audio and KeepAlives, receives results, maps
+// their times onto the capture clock and reconnects after failures.
+//
+// Providers never sleep, retry or touch channels; everything time-driven
+// about an upstream lives here.
+type Connector struct {
+	cfg  ConnectorConfig
+	sc   StreamConfig
+	deps ConnectorDeps
+	log  *slog.Logger
+}
+
+// NewConnector returns a connector for one upstream socket of a session.
+func NewConnector(cfg ConnectorConfig, sc StreamConfig, deps ConnectorDeps) *Connector {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Rand == nil {
+		deps.Rand = rand.Float64
+	}
+	return &Connector{cfg: cfg.withDefaults(), sc: sc, deps: deps, log: deps.Logger}
+}
+
+// Run reads audio from in and sends Updates on out, which it closes on
+// return.
+//
+// Soft stop: when in is closed while a stream is open, Run sends
+// CloseStream, forwards the last results for up to CloseTimeoutMs, closes
+// the stream and returns nil. When in is closed while no stream is open (the
+// client left during a dial or a backoff wait), the connect is aborted at
+// once and Run returns nil without reporting a failure.
+//
+// Hard stop: when ctx is done Run closes the stream at once and returns
+// ctx's cause.
+//
+// When connecting fails for good (a permanent error, or the attempts ran
+// out), Run sends EventFailed, then discards the rest of in (counted as
+// lost audio) until it is closed, so that no earlier stage ever blocks.
+func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update) error {
+	defer close(out)
+	st := &connState{
+		in:      in,
+		pending: newPending(int64(c.cfg.PendingMaxMs) * int64(c.sc.SampleRateHz) / 1000),
+	}
+	if err := Send(ctx, out, Update{Kind: EventConnecting}); err != nil {
+		return err
+	}
+	var (
+		delay      time.Duration // wait before the next connect's first dial
+		quickFails int
+		everUp     bool
+	)
+	for {
+		s, err := c.connect(ctx, st, delay)
+		if err != nil {
+			return c.fail(ctx, st, out, err, everUp)
+		}
+		if everUp {
+			c.deps.Metrics.Reconnects.Inc()
+			c.deps.Metrics.Degraded.Dec()
+			if err := Send(ctx, out, Update{Kind: EventRecovered}); err != nil {
+				s.Close()
+				return err
+			}
+		} else if err := Send(ctx, out, Update{Kind: EventConnected}); err != nil {
+			s.Close()
+			return err
+		}
+		everUp = true
+		opened := time.Now()
+		err = c.stream(ctx, st, s, out)
+		if err == nil {
+			c.deps.Metrics.streamEnds("closed").Inc()
+			return nil
+		}
+		class := Classify(err)
+		c.deps.Metrics.streamEnds(class.String()).Inc()
+		if class != ClassRetryable {
+			return c.fail(ctx, st, out, err, false)
+		}
+		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(), "err", err)
+		c.deps.Metrics.Degraded.Inc()
+		if err := Send(ctx, out, Update{Kind: EventDegraded, Reason: reason(err)}); err != nil {
+			c.deps.Metrics.Degraded.Dec()
+			return err
+		}
+		delay = 0
+		if time.Since(opened) < time.Duration(c.cfg.MinStreamMs)*time.Millisecond {
+			delay = c.cfg.Backoff.Delay(quickFails, c.deps.Rand())
+			quickFails++
+		} else {
+			quickFails = 0
+		}
+	}
+}
+
+// connState is what survives from one upstream stream to the next.
+type connState struct {
+	in      <-chan Audio // nil once closed
+	pending *pending
+}
+
+// fail ends Run after connecting failed for good or the session ended.
+func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, err error, degraded bool) error {
+	if degraded {
+		c.deps.Metrics.Degraded.Dec()
+	}
+	if Classify(err) == ClassAborted {
+		return ctxErr(ctx)
+	}
+	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
+	if err := Send(ctx, out, Update{Kind: EventFailed, Reason: reason(err)}); err != nil {
+		return err
+	}
+	lost := st.pending.samples
+	st.pending = newPending(0)
+	for st.in != nil {
+		a, ok, err := Recv(ctx, st.in)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		lost += a.Samples()
+	}
+	c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(lost, c.sc.SampleRateHz))
+	return nil
+}
+
+// ctxErr is ctx's cause when ctx is done (hard stop), else nil (the input
+// closed: soft stop).
+func ctxErr(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// reason is a short, client-safe description of err.
+func reason(err error) string {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		switch {
+		case ue.Reason != "" && ue.Code != "":
+			return ue.Code + ": " + ue.Reason
+		case ue.Reason != "":
+			return ue.Reason
+		case ue.Code != "":
+			return ue.Code
+		case ue.HTTPStatus != 0 || ue.CloseCode != 0:
+			return ue.Error()
+		}
+	}
+	return "upstream unavailable"
+}

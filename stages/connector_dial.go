@@ -1,0 +1,83 @@
+package stages
+
+import (
+	"context"
+	"time"
+)
+
+type dialResult struct {
+	s   Stream
+	err error
+}
+
+// connect waits delay, then dials with backoff, while it keeps taking audio
+// from the input into the pending buffer so that no earlier stage blocks.
+//
+// The dial runs in a goroutine owned by this call and joined before it
+// returns. It is cancelled at once when ctx is done or when the input closes
+// (the client left): either yields an error wrapping ErrAborted, and no
+// stream.
+func (c *Connector) connect(ctx context.Context, st *connState, delay time.Duration) (Stream, error) {
+	if st.in == nil {
+		return nil, aborted(ctx)
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan dialResult, 1)
+	go func() {
+		if delay > 0 {
+			if err := sleep(dctx, delay); err != nil {
+				done <- dialResult{err: aborted(dctx)}
+				return
+			}
+		}
+		s, err := Connect(dctx, c.dial, c.cfg.Backoff, c.deps.Rand, func(err error, wait time.Duration) {
+			c.log.Info("upstream dial failed; retrying", "provider", c.deps.Provider.Name(),
+				"class", Classify(err).String(), "wait", wait, "err", err)
+		})
+		done <- dialResult{s: s, err: err}
+	}()
+	abort := func() (Stream, error) {
+		cancel()
+		if r := <-done; r.s != nil {
+			_ = r.s.Close()
+		}
+		c.deps.Metrics.connects("aborted").Inc()
+		return nil, aborted(ctx)
+	}
+	for {
+		select {
+		case r := <-done:
+			switch {
+			case r.err == nil:
+				c.deps.Metrics.connects("ok").Inc()
+			case Classify(r.err) == ClassAborted:
+				c.deps.Metrics.connects("aborted").Inc()
+			case Classify(r.err) == ClassPermanent:
+				c.deps.Metrics.connects("permanent").Inc()
+			default:
+				c.deps.Metrics.connects("exhausted").Inc()
+			}
+			return r.s, r.err
+		case a, ok := <-st.in:
+			if !ok {
+				st.in = nil
+				return abort()
+			}
+			if lost := st.pending.push(a); lost > 0 {
+				c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(lost, c.sc.SampleRateHz))
+			}
+		case <-ctx.Done():
+			return abort()
+		}
+	}
+}
+
+// dial is one attempt, timed and counted.
+func (c *Connector) dial(ctx context.Context) (Stream, error) {
+	c.deps.Metrics.Attempts.Inc()
+	start := time.Now()
+	s, err := c.deps.Provider.Dial(ctx, c.sc)
+	c.deps.Metrics.DialSeconds.UpdateDuration(start)
+	return s, err
+}

@@ -1,0 +1,259 @@
+package stages_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages"
+	"earshot/stages/stagestest"
+)
+
+const rate = 16000
+
+// pcm returns n samples whose values count up from first, so that tests
+// can tell which audio arrived.
+func pcm(first, n int) []byte {
+	b := make([]byte, 2*n)
+	for i := range n {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(first+i))
+	}
+	return b
+}
+
+func frame(startSample, n int) stages.Audio {
+	return stages.Audio{PCM: pcm(startSample, n), Start: int64(startSample), SampleRateHz: rate}
+}
+
+type harness struct {
+	p   *stagestest.Provider
+	in  chan stages.Audio
+	out chan stages.Update
+	err chan error
+	m   *stages.ConnectorMetrics
+}
+
+func startConnector(t *testing.T, ctx context.Context, cfg stages.ConnectorConfig) *harness {
+	t.Helper()
+	h := &harness{
+		p:   stagestest.NewProvider(),
+		in:  make(chan stages.Audio, 8),
+		out: make(chan stages.Update, 64),
+		err: make(chan error, 1),
+		m:   stages.NewConnectorMetrics(metrics.NewSet()),
+	}
+	c := stages.NewConnector(cfg, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"},
+		stages.ConnectorDeps{Provider: h.p, Metrics: h.m, Rand: half})
+	go func() { h.err <- c.Run(ctx, h.in, h.out) }()
+	return h
+}
+
+func (h *harness) next(t *testing.T) stages.Update {
+	t.Helper()
+	select {
+	case u := <-h.out:
+		return u
+	case <-time.After(time.Minute):
+		t.Fatal("no update")
+		return stages.Update{}
+	}
+}
+
+func kinds(h *harness) []stages.EventKind {
+	var ks []stages.EventKind
+	for u := range h.out {
+		ks = append(ks, u.Kind)
+	}
+	return ks
+}
+
+func TestConnectorStreamsAudioAndMapsResults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{})
+		td.Cmp(t, h.next(t).Kind, stages.EventConnecting)
+		h.in <- frame(0, 1600) // buffered while dialing
+		d := <-h.p.Dials
+		td.Cmp(t, d.Config, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"})
+		s := stagestest.NewStream(16)
+		d.Accept(s)
+		td.Cmp(t, h.next(t).Kind, stages.EventConnected)
+		td.Cmp(t, <-s.Audio, pcm(0, 1600))
+		h.in <- frame(1600, 1600)
+		td.Cmp(t, <-s.Audio, pcm(1600, 1600))
+
+		s.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.2,
+			Words: []stages.Word{{Word: "hi", StartSec: 0.05, EndSec: 0.15}}})
+		u := h.next(t)
+		td.Cmp(t, u.Kind, stages.EventResult)
+		td.Cmp(t, u.Result.Words[0].StartSec, td.N(0.05, 1e-9))
+
+		close(h.in) // soft stop
+		td.Cmp(t, <-s.Controls, stages.ControlCloseStream)
+		s.Push(stages.Result{IsFinal: true, StartSec: 0.2, DurationSec: 0.0})
+		s.EndNormally()
+		td.Cmp(t, h.next(t).Kind, stages.EventResult, "last results forwarded after CloseStream")
+		_, open := <-h.out
+		td.CmpFalse(t, open, "output closed")
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, s.Closes.Load(), td.Gte(int64(1)))
+		td.Cmp(t, h.m.SentSeconds.Get(), td.N(0.2, 1e-9))
+	})
+}
+
+func TestConnectorKeepAliveAfterIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{KeepAliveIdleMs: 5000})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		start := time.Now()
+		td.Cmp(t, <-s.Controls, stages.ControlKeepAlive)
+		td.Cmp(t, time.Since(start), 5*time.Second)
+		h.in <- frame(0, 160)
+		<-s.Audio
+		sent := time.Now()
+		td.Cmp(t, <-s.Controls, stages.ControlKeepAlive)
+		td.Cmp(t, time.Since(sent), 5*time.Second, "audio resets the idle timer")
+		td.Cmp(t, h.m.KeepAlives.Get(), uint64(2))
+		close(h.in)
+		<-s.Controls
+		s.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+func TestConnectorCloseTimeoutBoundsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{CloseTimeoutMs: 800})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		close(h.in)
+		td.Cmp(t, <-s.Controls, stages.ControlCloseStream)
+		start := time.Now()
+		td.CmpNoError(t, <-h.err) // the upstream never answers
+		td.Cmp(t, time.Since(start), 800*time.Millisecond)
+		<-s.Closed()
+	})
+}
+
+func TestConnectorClientGoneDuringDialAborts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{})
+		h.next(t)
+		d := <-h.p.Dials
+		h.in <- frame(0, 160)
+		close(h.in)
+		td.CmpNoError(t, <-h.err, "an aborted connect is not a failure")
+		td.CmpNotNil(t, d.Ctx.Err(), "the in-flight dial was cancelled")
+		td.CmpEmpty(t, kinds(h), "no EventFailed, nothing downstream")
+		td.Cmp(t, h.p.Count.Load(), int64(1))
+	})
+}
+
+func TestConnectorClientGoneDuringBackoffStopsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{Backoff: stages.BackoffConfig{BaseMs: 20_000}})
+		h.next(t)
+		(<-h.p.Dials).Refuse(errDown)
+		time.Sleep(time.Second) // now inside a 10 s wait
+		start := time.Now()
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, time.Since(start), time.Duration(0))
+		td.Cmp(t, h.p.Count.Load(), int64(1))
+	})
+}
+
+func TestConnectorPermanentFailureTellsAndDrains(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{})
+		h.next(t)
+		(<-h.p.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 402, Code: "ASR_PAYMENT_REQUIRED", Reason: "out of credit"})
+		u := h.next(t)
+		td.Cmp(t, u, stages.Update{Kind: stages.EventFailed, Reason: "ASR_PAYMENT_REQUIRED: out of credit"})
+		for i := range 5 { // the earlier stages never block
+			h.in <- frame(i*1600, 1600)
+		}
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, h.p.Count.Load(), int64(1), "not retried")
+		td.Cmp(t, h.m.LostSeconds.Get(), td.N(0.5, 1e-9), "dropped audio is counted")
+	})
+}
+
+func TestConnectorHardStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		h := startConnector(t, ctx, stages.ConnectorConfig{})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		stop := errors.New("server stopping")
+		cancel(stop)
+		td.Cmp(t, <-h.err, stop)
+		<-s.Closed()
+	})
+}
+
+func TestConnectorReconnectsAfterDropAndKeepsCaptureTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{MinStreamMs: 2000})
+		h.next(t)
+		s1 := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s1)
+		td.Cmp(t, h.next(t).Kind, stages.EventConnected)
+		h.in <- frame(0, 16000) // 1 s
+		<-s1.Audio
+		time.Sleep(3 * time.Second) // a healthy stream, then it drops
+		s1.End(&stages.UpstreamError{CloseCode: 1011, Code: "NET-0001"})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventDegraded}, nil))
+		h.in <- frame(48000, 8000) // audio while down is held
+		d := <-h.p.Dials
+		s2 := stagestest.NewStream(16)
+		d.Accept(s2)
+		td.Cmp(t, h.next(t).Kind, stages.EventRecovered)
+		td.Cmp(t, <-s2.Audio, pcm(48000, 8000), "held audio sent on the new stream")
+		// The new stream starts at 0; its times come out on the capture clock.
+		s2.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5,
+			Words: []stages.Word{{Word: "back", StartSec: 0.1, EndSec: 0.4}}})
+		u := h.next(t)
+		td.Cmp(t, u.Result.Words[0].StartSec, td.N(3.1, 1e-9))
+		td.Cmp(t, u.Result.Words[0].EndSec, td.N(3.4, 1e-9))
+		td.Cmp(t, h.m.Reconnects.Get(), uint64(1))
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+func TestConnectorQuickDeathWaitsBeforeRedial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{
+			MinStreamMs: 2000, Backoff: stages.BackoffConfig{BaseMs: 1000},
+		})
+		h.next(t)
+		s1 := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s1)
+		h.next(t)
+		s1.End(&stages.UpstreamError{CloseCode: 1011})
+		h.next(t)
+		died := time.Now()
+		d := <-h.p.Dials
+		td.Cmp(t, time.Since(died), 500*time.Millisecond, "no tight loop")
+		d.Refuse(&stages.UpstreamError{HTTPStatus: 401})
+		td.Cmp(t, h.next(t).Kind, stages.EventFailed)
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+	})
+}

@@ -1,0 +1,70 @@
+package stages
+
+import "github.com/VictoriaMetrics/metrics"
+
+// ConnectorMetrics are the connector stage's server-wide metrics. Build one
+// per server with NewConnectorMetrics and share it among sessions; every
+// field is safe for concurrent use.
+type ConnectorMetrics struct {
+	set *metrics.Set
+	// Attempts counts dials.
+	Attempts *metrics.Counter
+	// DialSeconds is the latency of each dial, successful or not.
+	DialSeconds *metrics.PrometheusHistogram
+	// KeepAlives counts KeepAlive messages sent.
+	KeepAlives *metrics.Counter
+	// Reconnects counts streams opened after a stream of the same session
+	// failed.
+	Reconnects *metrics.Counter
+	// SentSeconds counts audio seconds sent upstream.
+	SentSeconds *metrics.FloatCounter
+	// LostSeconds counts audio seconds dropped because the buffer held
+	// while no stream was open overflowed (never silent).
+	LostSeconds *metrics.FloatCounter
+	// Degraded is the number of sessions whose upstream is down now.
+	Degraded *metrics.Gauge
+}
+
+// NewConnectorMetrics registers the connector metrics in set. It panics if
+// they are already registered there (one set per server).
+func NewConnectorMetrics(set *metrics.Set) *ConnectorMetrics {
+	return &ConnectorMetrics{
+		set:         set,
+		Attempts:    set.NewCounter(`earshot_upstream_connect_attempts_total`),
+		DialSeconds: set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
+		KeepAlives:  set.NewCounter(`earshot_upstream_keepalives_total`),
+		Reconnects:  set.NewCounter(`earshot_upstream_reconnects_total`),
+		SentSeconds: set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
+		LostSeconds: set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
+		Degraded:    set.NewGauge(`earshot_sessions_degraded`, nil),
+	}
+}
+
+// connects counts the outcomes of connects by outcome ("ok", "aborted",
+// "permanent", "exhausted"). The label set is bounded.
+func (m *ConnectorMetrics) connects(outcome string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_connects_total{outcome="` + outcome + `"}`)
+}
+
+// streamEnds counts how upstream streams ended ("closed", "retryable",
+// "permanent", "aborted").
+func (m *ConnectorMetrics) streamEnds(how string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_stream_ends_total{how="` + how + `"}`)
+}
+
+// FanoutMetrics are the fan-out stage's server-wide metrics.
+type FanoutMetrics struct {
+	set *metrics.Set
+	// Segments counts segment updates produced (new or grown).
+	Segments *metrics.Counter
+}
+
+// NewFanoutMetrics registers the fan-out metrics in set.
+func NewFanoutMetrics(set *metrics.Set) *FanoutMetrics {
+	return &FanoutMetrics{set: set, Segments: set.NewCounter(`earshot_segment_updates_total`)}
+}
+
+// dropped counts messages a sink's overflow policy discarded.
+func (m *FanoutMetrics) dropped(sink string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_sink_dropped_total{sink="` + sink + `"}`)
+}
