@@ -100,8 +100,8 @@ func (s *session) run(base context.Context) {
 	goStage("writer", func(ctx context.Context) error { return s.write(ctx, client) })
 	err := g.Wait()
 
+	s.closing.Wait() // a closing handshake the server started (bounded by the library)
 	_ = s.conn.CloseNow()
-	s.closing.Wait()
 	code := int(s.closeCode.Load())
 	m.closed(code)
 	m.sessionSec.UpdateDuration(s.start)

@@ -1,0 +1,226 @@
+package pipeline_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/pipeline"
+	"earshot/stages"
+	"earshot/stages/stagestest"
+)
+
+func TestListenRefusesBadKeysBeforeAnyDial(t *testing.T) {
+	g := newGateway(t, pipeline.Config{}, false)
+	for _, tc := range []struct {
+		name, header, reason string
+	}{
+		{"missing", "", "Authorization header not found"},
+		{"wrong key", "Bearer nope", "Invalid authorization token"},
+		{"wrong scheme", "Token " + testKey, "Invalid authorization token"},
+		{"three parts", "Bearer " + testKey + " x", "Invalid authorization token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("Authorization", tc.header)
+			}
+			c, _, err := websocket.Dial(context.Background(), g.base, &websocket.DialOptions{HTTPClient: g.client, HTTPHeader: h})
+			td.Require(t).CmpNoError(err)
+			defer c.CloseNow()
+			code, reason := closeOf(t, c)
+			td.Cmp(t, code, websocket.StatusPolicyViolation)
+			td.Cmp(t, reason, tc.reason)
+		})
+	}
+	td.Cmp(t, g.p.Count.Load(), int64(0), "no upstream dial")
+}
+
+func TestListenRefusesBadParamsBeforeAnyDial(t *testing.T) {
+	g := newGateway(t, pipeline.Config{}, false)
+	for _, tc := range []struct{ query, reason string }{
+		{"codec=mp3", `unsupported codec "mp3" (supported: pcm8, pcm16)`},
+		{"sample_rate=abc", `sample_rate must be a positive integer, got "abc"`},
+		{"sample_rate=-16000", `sample_rate must be a positive integer, got "-16000"`},
+		{"sample_rate=0", `sample_rate must be a positive integer, got "0"`},
+		{"language=xx", "The language is not supported, xx"},
+		{"channels=2", `channels must be 1 (multi-channel is not supported yet), got "2"`},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			c := g.dial(t, tc.query, testKey)
+			code, reason := closeOf(t, c)
+			td.Cmp(t, code, websocket.StatusPolicyViolation)
+			td.Cmp(t, reason, tc.reason)
+		})
+	}
+	td.Cmp(t, g.p.Count.Load(), int64(0), "no upstream dial")
+}
+
+// TestListenSession runs a whole session on fake time: the status sequence,
+// audio (with a half sample split across frames, a ping answer and a non-JSON
+// text frame) reaching the upstream, segments coming back, the ping, and
+// the upstream stream ended properly when the client leaves.
+func TestListenSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{}, true)
+		began := time.Now()
+		c := g.dial(t, "language=en&sample_rate=16000&codec=pcm16", testKey)
+		ctx := context.Background()
+		td.Cmp(t, statuses(t, c), []string{"initiating", "in_progress_conversations_processing", "stt_initiating"})
+
+		d := <-g.p.Dials
+		td.Cmp(t, d.Config, stages.StreamConfig{SampleRateHz: 16000, Channels: 1, Language: "en"})
+		up := stagestest.NewStream(64)
+		d.Accept(up)
+		td.Cmp(t, next(t, c).Status, "ready")
+
+		audio := make([]byte, 3200)
+		for i := range audio {
+			audio[i] = byte(i)
+		}
+		td.CmpNoError(t, c.Write(ctx, websocket.MessageBinary, audio[:1001]))
+		td.CmpNoError(t, c.Write(ctx, websocket.MessageBinary, []byte{0x8A, 0x00}))
+		td.CmpNoError(t, c.Write(ctx, websocket.MessageText, []byte("not json")))
+		td.CmpNoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"speaker_assigned","speaker_id":1}`)))
+		td.CmpNoError(t, c.Write(ctx, websocket.MessageBinary, audio[1001:]))
+		var got []byte
+		for len(got) < len(audio) {
+			got = append(got, <-up.Audio...)
+		}
+		td.Cmp(t, got, audio, "every byte upstream, in order, the half sample carried")
+
+		up.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 2, Words: []stages.Word{
+			{Word: "hey", Punctuated: "Hey,", StartSec: 0.5, EndSec: 0.8, Speaker: 1, Confidence: 0.9},
+			{Word: "there", Punctuated: "there.", StartSec: 0.9, EndSec: 1.3, Speaker: 1, Confidence: 0.8},
+		}})
+		sent := time.Now()
+		e := next(t, c)
+		td.Cmp(t, time.Since(sent), 600*time.Millisecond, "segments flushed every 0.6 s")
+		td.Cmp(t, e.Raw, td.JSON(`[{
+			"id": $id, "text": "Hey, there.", "speaker": "SPEAKER_1", "speaker_id": 1,
+			"is_user": false, "person_id": null, "start": 0, "end": 0.8,
+			"translations": [], "speech_profile_processed": false, "stt_provider": "fake"
+		}]`, td.Tag("id", td.Re(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`))))
+
+		e = next(t, c)
+		td.Cmp(t, e.Ping, true, "ping 10 s after the session started")
+		td.Cmp(t, time.Since(began), 10*time.Second)
+
+		td.CmpNoError(t, c.Close(websocket.StatusNormalClosure, "bye"))
+		left := time.Now()
+		endOnCloseStream(up)
+		<-up.Closed()
+		td.Cmp(t, time.Since(left), td.Lt(time.Second))
+		synctest.Wait()
+		td.Cmp(t, g.srv.Sessions(), 0)
+	})
+}
+
+func TestListenInactivityClosesWith1001(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{}, true)
+		c := g.dial(t, "", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(64)
+		(<-g.p.Dials).Accept(up)
+		start := time.Now()
+		code, reason := closeOf(t, c) // pings are read and skipped
+		td.Cmp(t, code, websocket.StatusGoingAway)
+		td.Cmp(t, reason, "inactivity timeout")
+		td.Cmp(t, time.Since(start), 90*time.Second)
+		td.Cmp(t, <-up.Controls, stages.ControlKeepAlive, "the upstream was kept alive meanwhile")
+		endOnCloseStream(up)
+	})
+}
+
+func TestListenOversizedFrameCloses1009AndEndsUpstreamProperly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{ReadLimitBytes: 4096}, true)
+		c := g.dial(t, "sample_rate=16000&codec=pcm16", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(64)
+		(<-g.p.Dials).Accept(up)
+		next(t, c) // ready
+		td.CmpNoError(t, c.Write(context.Background(), websocket.MessageBinary, make([]byte, 320)))
+		<-up.Audio
+		_ = c.Write(context.Background(), websocket.MessageBinary, make([]byte, 5000))
+		code, _ := closeOf(t, c)
+		td.Cmp(t, code, websocket.StatusMessageTooBig)
+		td.Cmp(t, <-up.Controls, stages.ControlCloseStream, "the upstream stream is ended properly")
+		up.EndNormally()
+		synctest.Wait()
+		td.Cmp(t, g.srv.Sessions(), 0)
+	})
+}
+
+func TestListenUpstreamPermanentFailureClosesWithReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{}, true)
+		c := g.dial(t, "", testKey)
+		statuses(t, c)
+		(<-g.p.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 401, Code: "INVALID_AUTH", Reason: "Invalid credentials."})
+		code, reason := closeOf(t, c)
+		td.Cmp(t, code, websocket.StatusInternalError)
+		td.Cmp(t, reason, "stt failed: INVALID_AUTH: Invalid credentials.")
+		td.Cmp(t, g.p.Count.Load(), int64(1), "a permanent error is not retried")
+	})
+}
+
+func TestShutdownDrainsWith1012(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{}, true)
+		c := g.dial(t, "", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(64)
+		(<-g.p.Dials).Accept(up)
+		next(t, c)
+		go endOnCloseStream(up)
+		type closed struct {
+			code   websocket.StatusCode
+			reason string
+		}
+		got := make(chan closed, 1)
+		go func() {
+			code, reason := closeOf(t, c)
+			got <- closed{code, reason}
+		}()
+		td.CmpNoError(t, g.srv.Shutdown(context.Background()))
+		td.Cmp(t, g.srv.Ready(), pipeline.ErrDraining)
+		td.Cmp(t, <-got, closed{websocket.StatusServiceRestart, "service restart"})
+		td.Cmp(t, g.srv.Sessions(), 0)
+	})
+}
+
+func TestHTTPEndpoints(t *testing.T) {
+	g := newGateway(t, pipeline.Config{}, false)
+	get := func(path string) (int, string) {
+		u := "http" + strings.TrimPrefix(strings.TrimSuffix(g.base, "/v4/listen"), "ws") + path
+		resp, err := g.client.Get(u)
+		td.Require(t).CmpNoError(err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		td.Require(t).CmpNoError(err)
+		return resp.StatusCode, string(b)
+	}
+	code, _ := get("/healthz")
+	td.Cmp(t, code, 200)
+	code, _ = get("/readyz")
+	td.Cmp(t, code, 200)
+	code, body := get("/metrics")
+	td.Cmp(t, code, 200)
+	td.Cmp(t, body, td.All(
+		td.Contains("earshot_sessions_active 0"),
+		td.Contains("earshot_upstream_connect_attempts_total 0"),
+		td.Contains("process_resident_memory_bytes"),
+	))
+	td.CmpNoError(t, g.srv.Shutdown(context.Background()))
+	code, _ = get("/readyz")
+	td.Cmp(t, code, 503)
+}
