@@ -56,11 +56,11 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 // closeReason keeps a close reason within the 123 bytes a close frame
 // allows, cutting at a rune boundary.
 func closeReason(s string) string {
-	const max = 123
-	if len(s) <= max {
+	const limit = 123
+	if len(s) <= limit {
 		return s
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && s[cut]&0xC0 == 0x80 {
 		cut--
 	}

@@ -119,11 +119,11 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 
 // clip keeps a client-supplied value short enough for a close reason.
 func clip(s string) string {
-	const max = 24
-	if len(s) <= max {
+	const limit = 24
+	if len(s) <= limit {
 		return s
 	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
+	return strings.ToValidUTF8(s[:limit], "") + "…"
 }
 
 // ParamError is a rejected query parameter. Its text is the close reason

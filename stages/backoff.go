@@ -87,7 +87,7 @@ func Connect(ctx context.Context, dial DialFunc, cfg BackoffConfig, rnd func() f
 		return nil, fmt.Errorf("%w: connect configured with zero attempts", ErrPermanent)
 	}
 	var last error
-	for attempt := 0; attempt < cfg.Attempts; attempt++ {
+	for attempt := range cfg.Attempts {
 		if ctx.Err() != nil {
 			return nil, aborted(ctx)
 		}

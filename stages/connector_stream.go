@@ -72,7 +72,7 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 			}
 			return err
 		case <-ctx.Done():
-			<-recvDone
+			_ = <-recvDone // join the receiver; the context ended the stream
 			return context.Cause(ctx)
 		}
 	}
@@ -99,7 +99,7 @@ func (c *Connector) sendFailed(s Stream, recvDone <-chan error, sendErr error) e
 func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s Stream, recvDone <-chan error) error {
 	if err := s.SendControl(ioCtx, ControlCloseStream); err != nil {
 		_ = s.Close()
-		<-recvDone
+		_ = <-recvDone
 		c.log.Warn("upstream CloseStream failed; last results may be missing", "err", err)
 		return ctxErr(ctx)
 	}
@@ -114,9 +114,9 @@ func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s St
 	case <-t.C:
 		c.log.Warn("upstream did not finish the stream in time; closing it", "timeout_ms", c.cfg.CloseTimeoutMs)
 		_ = s.Close()
-		<-recvDone
+		_ = <-recvDone
 	case <-ctx.Done():
-		<-recvDone
+		_ = <-recvDone
 	}
 	return ctxErr(ctx)
 }

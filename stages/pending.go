@@ -54,5 +54,3 @@ func (p *pending) pop() (Audio, bool) {
 	}
 	return a, true
 }
-
-func (p *pending) len() int { return len(p.q) }
