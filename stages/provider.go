@@ -63,6 +63,16 @@ func (c Control) String() string {
 // Concurrency: one goroutine may call SendAudio and SendControl while
 // another calls Recv. Close is safe to call at any time from any goroutine,
 // more than once, and unblocks every pending call.
+//
+// Contexts: the ctx passed to SendAudio, SendControl and Recv is the
+// stream's lifetime, not a per-call deadline; with a WebSocket, a ctx that
+// ends mid-call tears the whole connection down. Callers pass a context
+// that does not expire and end the stream with Close.
+//
+// Ends: Recv has the final word on how a stream ended (a send can fail
+// before the close frame has been read). A normal close that was not asked
+// for with ControlCloseStream is not a normal end. The receiver of a Result
+// owns its Words.
 type Stream interface {
 	// SendAudio sends linear16 audio. pcm is not retained after return and
 	// is never empty.

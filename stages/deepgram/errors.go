@@ -1,0 +1,179 @@
+package deepgram
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"earshot/stages"
+)
+
+// Sentinel errors of package deepgram. Decide with errors.Is.
+var (
+	// ErrInvalidConfig wraps every error New returns.
+	ErrInvalidConfig = errors.New("invalid deepgram config")
+	// ErrInvalidStreamConfig means Dial got a StreamConfig it cannot send
+	// (e.g. no sample rate). It wraps stages.ErrPermanent: redialling the
+	// same config cannot help.
+	ErrInvalidStreamConfig = fmt.Errorf("invalid stream config: %w", stages.ErrPermanent)
+	// ErrUnknownControl means SendControl got a Control it does not know.
+	// It wraps stages.ErrPermanent (a programming error).
+	ErrUnknownControl = fmt.Errorf("unknown control message: %w", stages.ErrPermanent)
+	// ErrClosed is returned by a Stream's methods after its Close.
+	ErrClosed = errors.New("deepgram stream closed")
+	// ErrMalformed is wrapped (inside a retryable *stages.UpstreamError)
+	// when the server sends a frame that is not valid JSON or a Results
+	// message of the wrong shape.
+	ErrMalformed = errors.New("malformed deepgram message")
+)
+
+const (
+	// maxReasonBytes bounds UpstreamError.Reason and Code.
+	maxReasonBytes = 160
+	// maxRetryAfter caps a Retry-After asked by the server.
+	maxRetryAfter = time.Hour
+	// maxErrorBody is how much of a refused upgrade's body is read.
+	maxErrorBody = 4 << 10
+	// minScrubbedKey is the shortest API key scrubbed from upstream text.
+	minScrubbedKey = 8
+)
+
+// closeCodes are the Deepgram codes found in close reasons, upper case.
+var closeCodes = []string{"NET-0001", "NET-0000", "DATA-0000"}
+
+// refusedError describes a refused upgrade. It reads (bounded) and closes
+// resp.Body. The body's err_code is preferred as Code; the dg-error header
+// is used as Code when it looks like one, as Reason otherwise.
+func refusedError(resp *http.Response, key string) *stages.UpstreamError {
+	var body struct {
+		ErrCode string `json:"err_code"`
+		ErrMsg  string `json:"err_msg"`
+	}
+	if resp.Body != nil {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		_ = json.Unmarshal(raw, &body) // best effort: bodies may be HTML or empty
+	}
+	code, reason := body.ErrCode, body.ErrMsg
+	if h := resp.Header.Get("dg-error"); h != "" {
+		switch {
+		case code == "" && looksLikeCode(h):
+			code = h
+		case reason == "":
+			reason = h
+		}
+	}
+	if reason == "" {
+		reason = http.StatusText(resp.StatusCode)
+	}
+	return &stages.UpstreamError{
+		HTTPStatus: resp.StatusCode,
+		Code:       clientSafe(code, key),
+		Reason:     clientSafe(reason, key),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	}
+}
+
+// closeError describes a close frame other than an expected 1000.
+func closeError(code int, reason, key string) *stages.UpstreamError {
+	upper := strings.ToUpper(reason)
+	var dg string
+	for _, c := range closeCodes {
+		if strings.Contains(upper, c) || strings.Contains(upper, strings.ReplaceAll(c, "-", "")) {
+			dg = c
+			break
+		}
+	}
+	reason = clientSafe(reason, key)
+	if reason == "" {
+		reason = "closed by upstream"
+	}
+	return &stages.UpstreamError{CloseCode: code, Code: dg, Reason: reason}
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP-date,
+// relative to now. Unparsable, past or negative values give 0; values over
+// maxRetryAfter are capped.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, maxRetryAfter))
+}
+
+// clientSafe makes an upstream-provided string fit for a client: the API
+// key removed (keys shorter than minScrubbedKey are not real keys and
+// would mangle the text), valid UTF-8, no control characters, trimmed and
+// bounded.
+func clientSafe(s, key string) string {
+	if len(key) >= minScrubbedKey && strings.Contains(s, key) {
+		s = strings.ReplaceAll(s, key, "[redacted]")
+	}
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) > maxReasonBytes {
+		cut := maxReasonBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+// looksLikeCode reports whether s is a short machine code such as
+// INVALID_AUTH.
+func looksLikeCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// unexpectedEOF keeps err's text but makes sure the result does not match
+// io.EOF, which callers read as a normal end of stream.
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w (%s)", io.ErrUnexpectedEOF, err.Error())
+	}
+	return err
+}
+
+// ctxError wraps ctx's error and, if different, its cause, so that
+// errors.Is(err, context.Canceled) holds after a cancellation.
+func ctxError(op string, err, cause error) error {
+	if cause != nil && !errors.Is(cause, err) {
+		return fmt.Errorf("deepgram %s: %w: %w", op, err, cause)
+	}
+	return fmt.Errorf("deepgram %s: %w", op, err)
+}
