@@ -92,7 +92,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := hs.Shutdown(dctx); err != nil && drainErr == nil {
 		drainErr = err
 	}
-	<-errc
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) && drainErr == nil {
+		drainErr = err
+	}
 	if drainErr != nil {
 		return fmt.Errorf("drain: %w", drainErr)
 	}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"earshot/emulate"
+)
+
+// emulateRecognizers are the recognizers `earshot emulate --recognizer`
+// offers, by name.
+var emulateRecognizers = map[string]emulate.NewRecognizer{
+	// Not speech recognition: one word per burst of loud audio, named
+	// after its start ("t1500"). See emulate.EnergyTest.
+	"energy-test": emulate.EnergyTest,
+}
+
+// emulateShutdownTimeout bounds the HTTP server's shutdown after the
+// emulator has ended its streams.
+const emulateShutdownTimeout = 5 * time.Second
+
+// runEmulate runs `earshot emulate [flags]`: a Deepgram live-transcription
+// emulator with fault injection, serving until ctx is done and then shutting
+// down cleanly (streams end with close 1001). Usage and logs go to stderr.
+// It returns flag.ErrHelp for -h, and an error for bad flags, a listen
+// failure or a server failure. The API key (flag or EMULATE_API_KEY) is
+// never printed or logged.
+func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	names := slices.Sorted(maps.Keys(emulateRecognizers))
+	var cfg emulate.Config
+	addr := envString(fs, "addr", "EMULATE_ADDR", "127.0.0.1:8791", "listen address (host:port)")
+	// Not envString: its default would print the key in -h.
+	key := fs.String("api-key", "", "require this API key (\"Authorization: Token <key>\"); empty: no auth (env EMULATE_API_KEY)")
+	recog := envString(fs, "recognizer", "EMULATE_RECOGNIZER", "energy-test",
+		"recognizer: "+strings.Join(names, ", ")+" (energy-test is NOT speech recognition: one word per loud burst, named by its start)")
+	logLevel := envString(fs, "log-level", "EMULATE_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	idle := envInt(fs, "idle-timeout-ms", "EMULATE_IDLE_TIMEOUT_MS", emulate.DefaultIdleTimeoutMs,
+		"close a stream with 1011 NET-0001 after this many ms without a frame")
+	refuseFirst := envInt(fs, "refuse-first", "EMULATE_REFUSE_FIRST", 0, "fault: refuse the first n upgrade attempts")
+	refuseStatus := envInt(fs, "refuse-status", "EMULATE_REFUSE_STATUS", emulate.DefaultRefuseStatus,
+		"fault: HTTP status of those refusals (400..599)")
+	retryAfter := envInt(fs, "retry-after-sec", "EMULATE_RETRY_AFTER_SEC", 0, "fault: Retry-After seconds on those refusals (0: none)")
+	dropAfter := envInt(fs, "drop-after-ms", "EMULATE_DROP_AFTER_MS", 0, "fault: drop each stream this many ms after it opened (0: never)")
+	dropAbrupt := emulateEnvBool(fs, "drop-abrupt", "EMULATE_DROP_ABRUPT",
+		"fault: drop by closing TCP (client sees 1006) instead of Metadata + close 1011")
+	stall := emulateEnvBool(fs, "stall", "EMULATE_STALL",
+		"fault: read audio but never answer (no results, no Metadata; only the idle timeout ends a stream)")
+	handshakeDelay := envInt(fs, "handshake-delay-ms", "EMULATE_HANDSHAKE_DELAY_MS", 0, "fault: delay every upgrade attempt by this many ms")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := checkEnv(); err != nil {
+		return err
+	}
+	newRec, ok := emulateRecognizers[*recog]
+	if !ok {
+		return fmt.Errorf("unknown --recognizer %q (available: %s)", *recog, strings.Join(names, ", "))
+	}
+	cfg.Recognizer = newRec
+	cfg.APIKey = *key
+	if cfg.APIKey == "" {
+		cfg.APIKey = os.Getenv("EMULATE_API_KEY")
+	}
+	cfg.IdleTimeoutMs = *idle
+	cfg.Faults = emulate.Faults{
+		RefuseFirst:      *refuseFirst,
+		RefuseStatus:     *refuseStatus,
+		RetryAfterSec:    *retryAfter,
+		DropAfterMs:      *dropAfter,
+		DropAbrupt:       *dropAbrupt,
+		Stall:            *stall,
+		HandshakeDelayMs: *handshakeDelay,
+	}
+
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	srv, err := emulate.NewServer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	logger.Info("emulate: listening", "addr", ln.Addr().String(), "url", "ws://"+ln.Addr().String()+"/v1/listen",
+		"recognizer", *recog, "auth", cfg.APIKey != "", "idle_timeout_ms", cfg.IdleTimeoutMs,
+		"refuse_first", cfg.Faults.RefuseFirst, "refuse_status", cfg.Faults.RefuseStatus,
+		"retry_after_sec", cfg.Faults.RetryAfterSec, "drop_after_ms", cfg.Faults.DropAfterMs,
+		"drop_abrupt", cfg.Faults.DropAbrupt, "stall", cfg.Faults.Stall,
+		"handshake_delay_ms", cfg.Faults.HandshakeDelayMs)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err = <-served: // failed before ctx ended
+	case <-ctx.Done():
+	}
+	// End the streams first (close 1001, pending handshakes get 503), then
+	// stop the HTTP server; its Shutdown does not track hijacked streams.
+	_ = srv.Close()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), emulateShutdownTimeout)
+	defer cancel()
+	if serr := hs.Shutdown(sctx); serr != nil {
+		_ = hs.Close()
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
+	}
+	if err == nil {
+		err = <-served
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	st := srv.Stats()
+	logger.Info("emulate: stopped", "upgrade_attempts", st.UpgradeAttempts, "accepted", st.Accepted, "refused", st.Refused)
+	return err
+}
+
+// emulateEnvBool defines a bool flag whose default comes from env when it is
+// set to a boolean (strconv.ParseBool). A malformed value is reported by
+// checkEnv.
+func emulateEnvBool(fs *flag.FlagSet, name, env, usage string) *bool {
+	def := false
+	if v, ok := os.LookupEnv(env); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		} else {
+			badEnv = append(badEnv, fmt.Sprintf("%s=%q is not a boolean", env, v))
+		}
+	}
+	return fs.Bool(name, def, usage+" (env "+env+")")
+}

@@ -1,0 +1,71 @@
+// Package emulate is a server that speaks Deepgram's live-transcription
+// WebSocket protocol (spec/deepgram.md), with fault injection. End-to-end
+// tests of the gateway run it over loopback TCP, and users rehearse outages
+// with `earshot emulate`.
+//
+// # Recognition
+//
+// The emulator does not recognise speech. Its Recognizer is pluggable; the
+// only one provided, EnergyTest (`--recognizer energy-test`), finds bursts of
+// loud audio and names each after its start time ("t1500"), so that a test
+// can account for every second of audio it sent. Its rules are on EnergyTest.
+//
+// # Handshake
+//
+// GET /v1/listen upgrades to a WebSocket. After Server.Close every attempt
+// is refused with 503. Otherwise, in order, an attempt is: delayed
+// (Faults.HandshakeDelayMs), refused by fault (Faults.RefuseFirst), refused
+// with 401 INVALID_AUTH without a valid key (Config.APIKey), refused with 400
+// for parameters the emulator cannot serve (only encoding=linear16 with a
+// sample_rate, mono). Refusals are plain HTTP responses with Deepgram's
+// dg-error and dg-request-id headers and JSON body. The upgrade response
+// also carries dg-request-id. Any origin is allowed and compression is off.
+//
+// # Stream
+//
+//   - Binary frames are audio. An odd trailing byte is carried over to the
+//     next frame. An empty binary frame is answered like CloseStream (real
+//     Deepgram historically took it as the end of audio), but
+//     StreamSummary.CloseStream stays false.
+//   - Text frames {"type":"KeepAlive"|"Finalize"|"CloseStream"} are control
+//     messages; any other text is ignored (logged at debug level).
+//   - Every frame resets the idle timer; after IdleTimeoutMs without one the
+//     server sends Metadata and closes 1011 with ReasonIdle (Deepgram's
+//     NET-0001 text, 108 bytes, so it is sent whole).
+//   - When the recognizer completes words the server sends one final Results
+//     (is_final and speech_final true) covering the audio from the previous
+//     final's end to the end of the last completed word; the silence after
+//     it belongs to the next final. Finals are contiguous: each starts where
+//     the previous ended (equal up to float rounding of sample counts).
+//   - Finalize flushes the recognizer and always gets a final Results
+//     (from_finalize true, speech_final false) up to the end of the audio
+//     received, even when it holds no words.
+//   - CloseStream flushes and sends a final Results (from_finalize false,
+//     speech_final false) up to the end of the audio, one Metadata, then
+//     close 1000.
+//   - Interim results are never sent, even with interim_results=true, nor
+//     UtteranceEnd, SpeechStarted or in-band Error messages.
+//   - punctuated_word appears only with punctuate=true or smart_format=true,
+//     speaker and speaker_confidence (always 1) only with diarize=true, as
+//     with Deepgram.
+//   - A server-initiated close (idle, drop, shutdown) is preceded by one
+//     Metadata. Server.Close closes with 1001 ReasonShutdown.
+//
+// Not emulated: the 1.25× real-time intake limit (the emulator takes audio as
+// fast as it comes, which suits tests), the NET-0000 close of a stream that
+// only ever got KeepAlives, regional hosts, and encodings other than
+// linear16.
+//
+// # Faults
+//
+// See Faults. Stall keeps the connection open and reading but sends nothing:
+// no Results, no Metadata, no answer to Finalize or CloseStream. A stalled
+// stream still ends on the idle timeout (with a bare close frame), so a
+// client that sent CloseStream and waits is closed IdleTimeoutMs later.
+//
+// # Concurrency
+//
+// A stream is served by its HTTP handler goroutine, which does every write
+// and close, and one reader goroutine. Server.Close ends all streams and
+// waits for both goroutines of each, and for OnStreamEnd.
+package emulate

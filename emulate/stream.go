@@ -1,0 +1,142 @@
+package emulate
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Close reasons the emulator sends. Each fits the 123-byte limit of a close
+// frame's reason.
+const (
+	// ReasonIdle is Deepgram's NET-0001 reason, sent with 1011 after
+	// IdleTimeoutMs without a frame.
+	ReasonIdle = "Deepgram did not receive audio data or a text message within the timeout window. See https://dpgr.am/net0001"
+	// ReasonDropped is sent with 1011 when Faults.DropAfterMs fires (not
+	// abrupt).
+	ReasonDropped = "NET-0000: the emulator dropped the stream (fault injection). See https://dpgr.am/net0000"
+	// ReasonShutdown is sent with 1001 when the Server closes.
+	ReasonShutdown = "server shutting down"
+)
+
+// frame is one data message from the client.
+type frame struct {
+	typ  websocket.MessageType
+	data []byte
+}
+
+// stream is one accepted connection. Its fields belong to the goroutine
+// that calls run, except readErr (written by the reader goroutine before it
+// closes its channel).
+type stream struct {
+	conn   *websocket.Conn
+	log    *slog.Logger
+	idle   time.Duration
+	faults Faults
+	stop   <-chan struct{} // closed when the Server closes
+
+	id    string
+	p     streamParams
+	model model
+	rec   Recognizer
+	sum   StreamSummary
+
+	odd      []byte // a trailing odd byte carried to the next binary frame
+	samples  int64  // whole samples received
+	finalEnd int64  // end of the last final Results, in samples
+	readErr  error
+}
+
+func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p streamParams, log *slog.Logger) *stream {
+	return &stream{
+		conn:   conn,
+		log:    log,
+		idle:   ms(s.cfg.IdleTimeoutMs),
+		faults: s.cfg.Faults,
+		stop:   s.stop,
+		id:     id,
+		p:      p,
+		model:  newModel(p.model),
+		rec:    s.cfg.Recognizer(p.sampleRateHz),
+		sum:    StreamSummary{ID: id, Params: q, Opened: time.Now()},
+	}
+}
+
+// run serves the stream until it ends and returns how it ended (an End*
+// constant). When run returns the connection is closed and the reader
+// goroutine has exited.
+//
+// One reader goroutine reads frames with a context that never expires while
+// the stream lives (an expiring context would close the connection); idle
+// and drop timeouts are timers in run's select, and every write and close
+// comes from run, so messages keep their order.
+func (st *stream) run() (end string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	in := make(chan frame)
+	done := make(chan struct{})
+	go st.read(ctx, in, done)
+	defer func() {
+		_ = st.conn.CloseNow() // no-op if already closed; unblocks the reader
+		close(done)
+		cancel()
+		for range in { // wait for the reader to exit
+		}
+	}()
+
+	idle := time.NewTimer(st.idle)
+	defer idle.Stop()
+	var drop <-chan time.Time
+	if st.faults.DropAfterMs > 0 {
+		t := time.NewTimer(ms(st.faults.DropAfterMs))
+		defer t.Stop()
+		drop = t.C
+	}
+	for {
+		select {
+		case f, ok := <-in:
+			if !ok {
+				st.log.Debug("emulate: client gone", "err", st.readErr)
+				return EndClientGone
+			}
+			idle.Reset(st.idle)
+			if end, over := st.handle(f); over {
+				return end
+			}
+		case <-idle.C:
+			st.serverClose(websocket.StatusInternalError, ReasonIdle)
+			return EndIdleTimeout
+		case <-drop:
+			if st.faults.DropAbrupt {
+				_ = st.conn.CloseNow()
+			} else {
+				st.serverClose(websocket.StatusInternalError, ReasonDropped)
+			}
+			return EndDropped
+		case <-st.stop:
+			st.serverClose(websocket.StatusGoingAway, ReasonShutdown)
+			return EndServerShutdown
+		}
+	}
+}
+
+// read passes the client's data messages to in until a read fails (the
+// client left, or run closed the connection) or done is closed. It closes
+// in when it returns.
+func (st *stream) read(ctx context.Context, in chan<- frame, done <-chan struct{}) {
+	defer close(in)
+	for {
+		typ, data, err := st.conn.Read(ctx)
+		if err != nil {
+			st.readErr = err
+			return
+		}
+		select {
+		case in <- frame{typ, data}:
+		case <-done:
+			return
+		}
+	}
+}
