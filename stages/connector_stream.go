@@ -72,7 +72,7 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 			}
 			return err
 		case <-ctx.Done():
-			_ = <-recvDone // join the receiver; the context ended the stream
+			c.join(recvDone)
 			return context.Cause(ctx)
 		}
 	}
@@ -99,7 +99,7 @@ func (c *Connector) sendFailed(s Stream, recvDone <-chan error, sendErr error) e
 func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s Stream, recvDone <-chan error) error {
 	if err := s.SendControl(ioCtx, ControlCloseStream); err != nil {
 		_ = s.Close()
-		_ = <-recvDone
+		c.join(recvDone)
 		c.log.Warn("upstream CloseStream failed; last results may be missing", "err", err)
 		return ctxErr(ctx)
 	}
@@ -114,9 +114,9 @@ func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s St
 	case <-t.C:
 		c.log.Warn("upstream did not finish the stream in time; closing it", "timeout_ms", c.cfg.CloseTimeoutMs)
 		_ = s.Close()
-		_ = <-recvDone
+		c.join(recvDone)
 	case <-ctx.Done():
-		_ = <-recvDone
+		c.join(recvDone)
 	}
 	return ctxErr(ctx)
 }
@@ -135,5 +135,13 @@ func (c *Connector) receive(ctx, ioCtx context.Context, s Stream, clock *ClockMa
 		if err := Send(ctx, out, Update{Kind: EventResult, Result: clock.MapResult(r)}); err != nil {
 			return err
 		}
+	}
+}
+
+// join waits for the receiving goroutine after the stream was closed; its
+// error then only says the stream ended, so it is logged, not returned.
+func (c *Connector) join(recvDone <-chan error) {
+	if err := <-recvDone; err != nil && !errors.Is(err, io.EOF) {
+		c.log.Debug("upstream receiver ended", "err", err)
 	}
 }
