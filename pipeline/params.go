@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"earshot/stages"
 )
@@ -68,7 +70,7 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	if v := q.Get("sample_rate"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return p, badParam("sample_rate must be a positive integer, got %q", clip(v))
+			return p, badParam("sample_rate must be a positive integer, got %s", quote(v))
 		}
 		if n < minSampleRateHz || n > maxSampleRateHz {
 			return p, badParam("sample_rate %d out of range %d-%d", n, minSampleRateHz, maxSampleRateHz)
@@ -78,14 +80,14 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	if v := q.Get("codec"); v != "" {
 		c, err := stages.ParseCodec(v)
 		if err != nil {
-			return p, badParam("unsupported codec %q (supported: pcm8, pcm16)", clip(v))
+			return p, badParam("unsupported codec %s (supported: pcm8, pcm16)", quote(v))
 		}
 		p.Codec = c
 	}
 	if v := q.Get("channels"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n != 1 {
-			return p, badParam("channels must be 1 (multi-channel is not supported yet), got %q", clip(v))
+			return p, badParam("channels must be 1 (multi-channel is not supported yet), got %s", quote(v))
 		}
 	}
 	if v := q.Get("include_speech_profile"); v != "" {
@@ -117,14 +119,27 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	return p, nil
 }
 
-// clip keeps a client-supplied value short enough for a close reason.
+// clip keeps a client-supplied value short and printable enough for a
+// close reason: at most 24 bytes of whole runes, non-printable runes
+// dropped, "…" marking a cut.
 func clip(s string) string {
 	const limit = 24
-	if len(s) <= limit {
-		return s
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "") {
+		if !unicode.IsPrint(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > limit {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
 	}
-	return strings.ToValidUTF8(s[:limit], "") + "…"
+	return b.String()
 }
+
+// quote is clip's value in double quotes.
+func quote(s string) string { return `"` + clip(s) + `"` }
 
 // ParamError is a rejected query parameter. Its text is the close reason
 // sent to the client; it wraps ErrBadParam.
