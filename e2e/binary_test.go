@@ -116,6 +116,7 @@ func TestServeAndEmulateBinaries(t *testing.T) {
 	c.stream(t, conversation(16000), 16000)
 	c.readUntil(t, 20*time.Second, func(c *client) bool { return c.hasText("t4000") })
 	td.Cmp(t, c.transcript(), wantConversation())
+	checkGolden(t, "conversation", c.transcript())
 
 	// SIGTERM drains: the session is closed with 1012 and the process exits 0.
 	closed := make(chan websocket.StatusCode, 1)

@@ -3,64 +3,31 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
 
-	"earshot/emulate"
+	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
-	"earshot/stages/deepgram"
 )
 
 const (
-	clientKey   = "client-key-1"
-	upstreamKey = "dg-key-1"
+	clientKey   = testrig.ClientKey
+	upstreamKey = testrig.UpstreamKey
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// startEmulator serves an emulator on a loopback port and returns its
-// listen URL.
-func startEmulator(t *testing.T, cfg emulate.Config) (*emulate.Server, string) {
-	t.Helper()
-	cfg.APIKey = upstreamKey
-	emu, err := emulate.NewServer(cfg, quiet())
-	td.Require(t).CmpNoError(err)
-	hs := httptest.NewServer(emu.Handler())
-	t.Cleanup(func() {
-		_ = emu.Close()
-		hs.Close()
-	})
-	return emu, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v1/listen"
-}
-
-// startGateway serves a gateway whose upstream is the Deepgram provider
-// pointed at dgURL, and returns its /v4/listen URL.
-func startGateway(t *testing.T, dgURL string, cfg pipeline.Config) (*pipeline.Server, string) {
-	t.Helper()
-	p, err := deepgram.New(deepgram.Config{URL: dgURL, APIKey: upstreamKey})
-	td.Require(t).CmpNoError(err)
-	cfg.APIKeys = []string{clientKey}
-	srv, err := pipeline.New(cfg, pipeline.Deps{Provider: p, Metrics: metrics.NewSet(), Logger: quiet()})
-	td.Require(t).CmpNoError(err)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	})
-	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v4/listen"
-}
+var (
+	startEmulator = testrig.StartEmulator
+	startGateway  = func(t *testing.T, dgURL string, cfg pipeline.Config) (*pipeline.Server, string) {
+		t.Helper()
+		return testrig.StartGateway(t, dgURL, cfg)
+	}
+)
 
 // client is a test client of /v4/listen that upserts segments by id the
 // way the app does.

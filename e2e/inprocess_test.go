@@ -46,6 +46,7 @@ func TestGatewayThroughEmulatorOverTCP(t *testing.T) {
 	c.stream(t, conversation(16000), 16000)
 	c.readUntil(t, 20*time.Second, func(c *client) bool { return c.hasText("t4000") })
 	td.Cmp(t, c.transcript(), wantConversation())
+	checkGolden(t, "conversation", c.transcript())
 
 	td.CmpNoError(t, c.c.Close(websocket.StatusNormalClosure, "done"))
 	select {

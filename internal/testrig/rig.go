@@ -1,0 +1,70 @@
+// Package testrig starts a gateway and a Deepgram emulator on loopback
+// ports for end-to-end tests and benchmarks. Everything it starts is
+// stopped by the test's cleanup.
+package testrig
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/emulate"
+	"earshot/pipeline"
+	"earshot/stages/deepgram"
+)
+
+// Keys used between the rig's parts.
+const (
+	ClientKey   = "client-key-1"
+	UpstreamKey = "dg-key-1"
+)
+
+// Quiet is a logger that discards everything.
+func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// StartEmulator serves an emulator requiring UpstreamKey and returns it
+// with its listen URL (ws://127.0.0.1:port/v1/listen).
+func StartEmulator(tb testing.TB, cfg emulate.Config) (*emulate.Server, string) {
+	tb.Helper()
+	cfg.APIKey = UpstreamKey
+	emu, err := emulate.NewServer(cfg, Quiet())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(emu.Handler())
+	tb.Cleanup(func() {
+		_ = emu.Close()
+		hs.Close()
+	})
+	return emu, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v1/listen"
+}
+
+// StartGateway serves a gateway accepting ClientKey whose upstream is the
+// Deepgram provider pointed at dgURL, and returns it with its /v4/listen
+// URL.
+func StartGateway(tb testing.TB, dgURL string, cfg pipeline.Config) (*pipeline.Server, string) {
+	tb.Helper()
+	p, err := deepgram.New(deepgram.Config{URL: dgURL, APIKey: UpstreamKey})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.APIKeys = []string{ClientKey}
+	srv, err := pipeline.New(cfg, pipeline.Deps{Provider: p, Metrics: metrics.NewSet(), Logger: Quiet()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v4/listen"
+}
