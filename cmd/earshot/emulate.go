@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,9 +54,9 @@ func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 		"fault: HTTP status of those refusals (400..599)")
 	retryAfter := envInt(fs, "retry-after-sec", "EMULATE_RETRY_AFTER_SEC", 0, "fault: Retry-After seconds on those refusals (0: none)")
 	dropAfter := envInt(fs, "drop-after-ms", "EMULATE_DROP_AFTER_MS", 0, "fault: drop each stream this many ms after it opened (0: never)")
-	dropAbrupt := emulateEnvBool(fs, "drop-abrupt", "EMULATE_DROP_ABRUPT",
+	dropAbrupt := envBool(fs, "drop-abrupt", "EMULATE_DROP_ABRUPT",
 		"fault: drop by closing TCP (client sees 1006) instead of Metadata + close 1011")
-	stall := emulateEnvBool(fs, "stall", "EMULATE_STALL",
+	stall := envBool(fs, "stall", "EMULATE_STALL",
 		"fault: read audio but never answer (no results, no Metadata; only the idle timeout ends a stream)")
 	handshakeDelay := envInt(fs, "handshake-delay-ms", "EMULATE_HANDSHAKE_DELAY_MS", 0, "fault: delay every upgrade attempt by this many ms")
 	if err := fs.Parse(args); err != nil {
@@ -133,19 +132,4 @@ func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 	st := srv.Stats()
 	logger.Info("emulate: stopped", "upgrade_attempts", st.UpgradeAttempts, "accepted", st.Accepted, "refused", st.Refused)
 	return err
-}
-
-// emulateEnvBool defines a bool flag whose default comes from env when it is
-// set to a boolean (strconv.ParseBool). A malformed value is reported by
-// checkEnv.
-func emulateEnvBool(fs *flag.FlagSet, name, env, usage string) *bool {
-	def := false
-	if v, ok := os.LookupEnv(env); ok {
-		if b, err := strconv.ParseBool(v); err == nil {
-			def = b
-		} else {
-			badEnv = append(badEnv, fmt.Sprintf("%s=%q is not a boolean", env, v))
-		}
-	}
-	return fs.Bool(name, def, usage+" (env "+env+")")
 }

@@ -22,14 +22,28 @@ func envString(fs *flag.FlagSet, name, env, def, usage string) *string {
 // envInt defines an int flag whose default comes from env when it is set
 // to an integer. A malformed value is reported by checkEnv.
 func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
-	if v, ok := os.LookupEnv(env); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			def = n
-		} else {
-			badEnv = append(badEnv, fmt.Sprintf("%s=%q is not an integer", env, v))
-		}
+	return fs.Int(name, envDefault(env, def, strconv.Atoi, "an integer"), usage+" (env "+env+")")
+}
+
+// envBool defines a bool flag (default false) whose default comes from env
+// when it is set to a boolean. A malformed value is reported by checkEnv.
+func envBool(fs *flag.FlagSet, name, env, usage string) *bool {
+	return fs.Bool(name, envDefault(env, false, strconv.ParseBool, "a boolean"), usage+" (env "+env+")")
+}
+
+// envDefault is env's value parsed by parse, or def when env is unset or
+// malformed (then remembered for checkEnv).
+func envDefault[T any](env string, def T, parse func(string) (T, error), kind string) T {
+	v, ok := os.LookupEnv(env)
+	if !ok {
+		return def
 	}
-	return fs.Int(name, def, usage+" (env "+env+")")
+	parsed, err := parse(v)
+	if err != nil {
+		badEnv = append(badEnv, fmt.Sprintf("%s=%q is not %s", env, v, kind))
+		return def
+	}
+	return parsed
 }
 
 var badEnv []string
