@@ -3,12 +3,14 @@ module earshot
 go 1.26.0
 
 require (
-	github.com/VictoriaMetrics/metrics v1.45.0 // indirect
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/maxatome/go-testdeep v1.16.0 // indirect
-	github.com/sourcegraph/conc v0.3.0 // indirect
+	github.com/VictoriaMetrics/metrics v1.45.0
+	github.com/coder/websocket v1.8.15
+	github.com/maxatome/go-testdeep v1.16.0
+	golang.org/x/sync v0.25.0
+)
+
+require (
 	github.com/valyala/fastrand v1.1.0 // indirect
 	github.com/valyala/histogram v1.2.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.38.0 // indirect
 )

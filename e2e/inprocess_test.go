@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -122,4 +123,19 @@ func TestUpstreamBadKeyIsNotRetried(t *testing.T) {
 	}()
 	td.Cmp(t, websocket.CloseStatus(err), websocket.StatusInternalError)
 	td.Cmp(t, emu.Stats().UpgradeAttempts, int64(1))
+}
+
+// TestBadClientKeyNeverReachesTheUpstream: a refused client costs the
+// upstream nothing: the emulator sees no connection at all.
+func TestBadClientKeyNeverReachesTheUpstream(t *testing.T) {
+	emu, dgURL := startEmulator(t, emulate.Config{})
+	_, url := startGateway(t, dgURL, pipeline.Config{})
+	for _, header := range []http.Header{{}, {"Authorization": {"Bearer wrong"}}} {
+		c, _, err := websocket.Dial(t.Context(), url+"?sample_rate=16000", &websocket.DialOptions{HTTPHeader: header})
+		td.Require(t).CmpNoError(err)
+		_, _, err = c.Read(t.Context())
+		td.Cmp(t, websocket.CloseStatus(err), websocket.StatusPolicyViolation)
+		_ = c.CloseNow()
+	}
+	td.Cmp(t, emu.Stats().UpgradeAttempts, int64(0))
 }

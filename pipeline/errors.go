@@ -14,6 +14,9 @@ var (
 	ErrBadParam = errors.New("bad parameter")
 	// ErrDraining: the server is shutting down and takes no new sessions.
 	ErrDraining = errors.New("server is draining")
+	// ErrUpstreamBroken: the upstream refuses every connect for a reason
+	// that retrying cannot fix.
+	ErrUpstreamBroken = errors.New("upstream refuses connections")
 	// ErrNoProvider: Deps.Provider is nil.
 	ErrNoProvider = errors.New("no speech-to-text provider configured")
 )

@@ -12,9 +12,9 @@ import (
 // refused before any upstream work: the WebSocket is accepted only to close
 // it with 1008 and a reason, as Omi's clients expect.
 func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
-	if err := s.Ready(); err != nil {
+	if s.draining.Load() {
 		s.m.rejected.Inc()
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		http.Error(w, ErrDraining.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	authErr := s.keys.check(r.Header.Get("Authorization"))

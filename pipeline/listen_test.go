@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -170,6 +171,17 @@ func TestListenUpstreamPermanentFailureClosesWithReason(t *testing.T) {
 		td.Cmp(t, code, websocket.StatusInternalError)
 		td.Cmp(t, reason, "stt failed: INVALID_AUTH: Invalid credentials.")
 		td.Cmp(t, g.p.Count.Load(), int64(1), "a permanent error is not retried")
+		err := g.srv.Ready()
+		td.CmpTrue(t, errors.Is(err, pipeline.ErrUpstreamBroken), "not ready while the upstream refuses for good")
+		td.Cmp(t, err.Error(), td.Contains("INVALID_AUTH"))
+
+		c2 := g.dial(t, "", testKey) // sessions are still served, so a fix is noticed
+		statuses(t, c2)
+		up := stagestest.NewStream(8)
+		(<-g.p.Dials).Accept(up)
+		td.Cmp(t, next(t, c2).Status, "ready")
+		td.CmpNoError(t, g.srv.Ready(), "ready again after a connect succeeded")
+		go endOnCloseStream(up)
 	})
 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -77,10 +78,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // ServeHTTP routes a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Ready reports why the server takes no sessions, or nil.
+// Ready reports why the server should not be sent sessions, or nil: it is
+// draining, or its upstream's latest connect failed permanently (bad key,
+// no credit) and none succeeded since. Sessions are still accepted in the
+// second case, so that a fixed upstream is noticed.
 func (s *Server) Ready() error {
 	if s.draining.Load() {
 		return ErrDraining
+	}
+	if reason, broken := s.m.connector.Broken(); broken {
+		return fmt.Errorf("%w: %s", ErrUpstreamBroken, reason)
 	}
 	return nil
 }

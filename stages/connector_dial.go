@@ -51,10 +51,12 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 			switch {
 			case r.err == nil:
 				c.deps.Metrics.connects("ok").Inc()
+				c.deps.Metrics.connected()
 			case Classify(r.err) == ClassAborted:
 				c.deps.Metrics.connects("aborted").Inc()
 			case Classify(r.err) == ClassPermanent:
 				c.deps.Metrics.connects("permanent").Inc()
+				c.deps.Metrics.permanent(reason(r.err))
 			default:
 				c.deps.Metrics.connects("exhausted").Inc()
 			}

@@ -1,6 +1,10 @@
 package stages
 
-import "github.com/VictoriaMetrics/metrics"
+import (
+	"sync/atomic"
+
+	"github.com/VictoriaMetrics/metrics"
+)
 
 // ConnectorMetrics are the connector stage's server-wide metrics. Build one
 // per server with NewConnectorMetrics and share it among sessions; every
@@ -23,7 +27,24 @@ type ConnectorMetrics struct {
 	LostSeconds *metrics.FloatCounter
 	// Degraded is the number of sessions whose upstream is down now.
 	Degraded *metrics.Gauge
+
+	broken atomic.Pointer[string] // reason of the last permanent connect failure
 }
+
+// Broken returns the reason of the latest connect that failed permanently
+// (bad key, no credit, ...), unless a connect succeeded since. A server
+// whose every session would fail that way is not ready.
+func (m *ConnectorMetrics) Broken() (reason string, broken bool) {
+	if r := m.broken.Load(); r != nil {
+		return *r, true
+	}
+	return "", false
+}
+
+// connected records a successful connect; permanent records a permanent
+// connect failure.
+func (m *ConnectorMetrics) connected()              { m.broken.Store(nil) }
+func (m *ConnectorMetrics) permanent(reason string) { m.broken.Store(&reason) }
 
 // NewConnectorMetrics registers the connector metrics in set. It panics if
 // they are already registered there (one set per server).
