@@ -42,6 +42,11 @@ type Config struct {
 	Languages []string
 	// Connector configures every upstream connector.
 	Connector stages.ConnectorConfig
+	// Breaker configures the upstream's process-wide circuit breaker.
+	Breaker stages.BreakerConfig
+	// Budget configures the process-wide retry budget shared by every
+	// session's retries and reconnects.
+	Budget stages.BudgetConfig
 	// Fanout configures segment building and flushing.
 	Fanout stages.FanoutConfig
 }

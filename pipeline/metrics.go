@@ -22,6 +22,12 @@ type serverMetrics struct {
 	fanout       *stages.FanoutMetrics
 }
 
+// upstream holds the process-wide protections of the upstream target.
+type upstream struct {
+	breaker *stages.Breaker
+	budget  *stages.Budget
+}
+
 func newServerMetrics(set *metrics.Set) *serverMetrics {
 	return &serverMetrics{
 		set:          set,

@@ -11,6 +11,8 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/coder/websocket"
+
+	"earshot/stages"
 )
 
 // Server is a listen gateway. It serves:
@@ -28,6 +30,7 @@ type Server struct {
 	log  *slog.Logger
 	keys *keyring
 	m    *serverMetrics
+	up   upstream
 	mux  *http.ServeMux
 
 	base     context.Context
@@ -56,11 +59,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	base, cancel := context.WithCancelCause(context.Background())
 	s := &Server{
-		cfg:      cfg.withDefaults(),
-		deps:     deps,
-		log:      deps.Logger,
-		keys:     newKeyring(cfg.APIKeys),
-		m:        newServerMetrics(deps.Metrics),
+		cfg:  cfg.withDefaults(),
+		deps: deps,
+		log:  deps.Logger,
+		keys: newKeyring(cfg.APIKeys),
+		m:    newServerMetrics(deps.Metrics),
+		up: upstream{
+			breaker: stages.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
+			budget:  stages.NewBudget(cfg.Budget, deps.Metrics),
+		},
 		mux:      http.NewServeMux(),
 		base:     base,
 		hardStop: cancel,

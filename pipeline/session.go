@@ -78,7 +78,10 @@ func (s *session) run(base context.Context) {
 	gate := stages.NewGate()
 	conn := stages.NewConnector(cfg.Connector, stages.StreamConfig{
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
-	}, stages.ConnectorDeps{Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log})
+	}, stages.ConnectorDeps{
+		Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log,
+		Breaker: s.srv.up.breaker, Budget: s.srv.up.budget,
+	})
 	fanout := stages.NewFanout(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
 
 	g, gctx := errgroup.WithContext(ctx)

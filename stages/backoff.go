@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -64,6 +65,28 @@ func (c BackoffConfig) Delay(retry int, u float64) time.Duration {
 // DialFunc opens one upstream stream.
 type DialFunc func(ctx context.Context) (Stream, error)
 
+// ConnectOptions shape one Connect call.
+type ConnectOptions struct {
+	// Backoff: delays and the number of attempts.
+	Backoff BackoffConfig
+	// Rand returns uniform draws in [0, 1) for jitter; nil means
+	// math/rand/v2's Float64.
+	Rand func() float64
+	// OnRetry, if not nil, is called before each wait with the failed
+	// attempt's error and the chosen delay.
+	OnRetry func(err error, wait time.Duration)
+	// Breaker, if not nil, is the upstream target's process-wide circuit
+	// breaker: an attempt it refuses fails with ErrBreakerOpen without
+	// dialing, and waits at least until it may probe again.
+	Breaker *Breaker
+	// Budget, if not nil, is the process-wide retry budget: every retry
+	// (and the first attempt when FirstIsRetry) first takes a token,
+	// waiting as long as the budget says.
+	Budget *Budget
+	// FirstIsRetry marks a reconnect: its first dial is a retry too.
+	FirstIsRetry bool
+}
+
 // Connect dials until a dial succeeds, a permanent error comes, the
 // attempts run out, or ctx is done.
 //
@@ -73,13 +96,12 @@ type DialFunc func(ctx context.Context) (Stream, error)
 //   - nil and an error wrapping ErrAborted: ctx was done (before the first
 //     dial no dial is made); there is no socket and nothing to report;
 //   - nil and the dial's error: permanent, not retried;
-//   - nil and the last dial's error: attempts exhausted.
+//   - nil and the last attempt's error: attempts exhausted.
 //
 // A Retry-After from the upstream lengthens the wait to at least that long.
-// onRetry, if not nil, is called before each wait with the failed dial's
-// error and the chosen delay. rnd, if nil, is math/rand/v2's Float64.
-func Connect(ctx context.Context, dial DialFunc, cfg BackoffConfig, rnd func() float64, onRetry func(err error, wait time.Duration)) (Stream, error) {
-	cfg = cfg.withDefaults()
+func Connect(ctx context.Context, dial DialFunc, o ConnectOptions) (Stream, error) {
+	cfg := o.Backoff.withDefaults()
+	rnd := o.Rand
 	if rnd == nil {
 		rnd = rand.Float64
 	}
@@ -91,7 +113,17 @@ func Connect(ctx context.Context, dial DialFunc, cfg BackoffConfig, rnd func() f
 		if ctx.Err() != nil {
 			return nil, aborted(ctx)
 		}
-		s, err := dial(ctx)
+		token := false
+		if attempt > 0 || o.FirstIsRetry {
+			var err error
+			if token, err = o.spend(ctx); err != nil {
+				return nil, err
+			}
+		}
+		s, err := o.attempt(ctx, dial)
+		if token && errors.Is(err, ErrBreakerOpen) {
+			o.Budget.Cancel() // no dial was made: the token is unused
+		}
 		if err == nil {
 			return s, nil
 		}
@@ -110,15 +142,57 @@ func Connect(ctx context.Context, dial DialFunc, cfg BackoffConfig, rnd func() f
 		wait := cfg.Delay(attempt, rnd())
 		if ra, ok := RetryAfter(err); ok && ra > wait {
 			wait = ra
+			if errors.Is(err, ErrBreakerOpen) {
+				// Every refused session gets the same wait: spread
+				// them so they do not wake together.
+				wait += cfg.Delay(0, rnd())
+			}
 		}
-		if onRetry != nil {
-			onRetry(err, wait)
+		if o.OnRetry != nil {
+			o.OnRetry(err, wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, aborted(ctx)
 		}
 	}
 	return nil, last
+}
+
+// attempt is one dial through the breaker.
+func (o ConnectOptions) attempt(ctx context.Context, dial DialFunc) (Stream, error) {
+	if o.Breaker == nil {
+		return dial(ctx)
+	}
+	if ok, wait := o.Breaker.Allow(); !ok {
+		return nil, &UpstreamError{Code: "CIRCUIT_OPEN", Reason: "upstream circuit open", RetryAfter: wait, Err: ErrBreakerOpen}
+	}
+	s, err := dial(ctx)
+	switch {
+	case err == nil:
+		o.Breaker.Success()
+	case Classify(err) == ClassRetryable:
+		o.Breaker.Failure()
+	default:
+		o.Breaker.Abandon()
+	}
+	return s, err
+}
+
+// spend takes a retry token from the budget, waiting for it if needed,
+// and reports whether it took one.
+func (o ConnectOptions) spend(ctx context.Context) (bool, error) {
+	if o.Budget == nil {
+		return false, nil
+	}
+	wait := o.Budget.Reserve()
+	if wait <= 0 {
+		return true, nil
+	}
+	if err := sleep(ctx, wait); err != nil {
+		o.Budget.Cancel()
+		return false, aborted(ctx)
+	}
+	return true, nil
 }
 
 func aborted(ctx context.Context) error {

@@ -40,7 +40,7 @@ func TestConnectFirstSuccessDoesNotWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		want := stagestest.NewStream(1)
 		d := &scripted{start: time.Now(), s: want}
-		got, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{}, half, nil)
+		got, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{}, Rand: half})
 		td.CmpNoError(t, err)
 		td.Cmp(t, got, want)
 		td.Cmp(t, d.at, []time.Duration{0})
@@ -51,8 +51,10 @@ func TestConnectTwoFailuresThenSuccess(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &scripted{errs: []error{errDown, errDown}, start: time.Now(), s: stagestest.NewStream(1)}
 		var waits []time.Duration
-		got, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{BaseMs: 1000, Attempts: 3}, half,
-			func(_ error, w time.Duration) { waits = append(waits, w) })
+		got, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{
+			Backoff: stages.BackoffConfig{BaseMs: 1000, Attempts: 3}, Rand: half,
+			OnRetry: func(_ error, w time.Duration) { waits = append(waits, w) },
+		})
 		td.CmpNoError(t, err)
 		td.CmpNotNil(t, got)
 		// Full jitter with u=0.5: half of 1 s, then half of 2 s.
@@ -67,7 +69,7 @@ func TestConnectOtherSessionsKeepFlowingDuringWaits(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_, _ = stages.Connect(t.Context(), d.dial, stages.BackoffConfig{BaseMs: 1000, Attempts: 3}, half, nil)
+			_, _ = stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{BaseMs: 1000, Attempts: 3}, Rand: half})
 		}()
 		// Another session's traffic is served while the first one waits.
 		ticks := 0
@@ -86,7 +88,7 @@ func TestConnectExhaustedReturnsLastError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		last := &stages.UpstreamError{HTTPStatus: 429, Code: "TOO_MANY_REQUESTS"}
 		d := &scripted{errs: []error{errDown, errDown, last}, start: time.Now()}
-		got, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{Attempts: 3}, half, nil)
+		got, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{Attempts: 3}, Rand: half})
 		td.CmpNil(t, got)
 		td.Cmp(t, err, td.Ptr(td.Struct(stages.UpstreamError{HTTPStatus: 429}, nil)))
 		td.CmpTrue(t, errors.Is(err, stages.ErrRetryable))
@@ -98,7 +100,7 @@ func TestConnectClientGoneBeforeFirstAttempt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d := &scripted{start: time.Now()}
-	got, err := stages.Connect(ctx, d.dial, stages.BackoffConfig{}, half, nil)
+	got, err := stages.Connect(ctx, d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{}, Rand: half})
 	td.CmpNil(t, got)
 	td.CmpTrue(t, errors.Is(err, stages.ErrAborted))
 	td.Cmp(t, stages.Classify(err), stages.ClassAborted)
@@ -116,7 +118,7 @@ func TestConnectClientGoneDuringWaitStopsAtOnce(t *testing.T) {
 		}
 		res := make(chan out, 1)
 		go func() {
-			s, err := stages.Connect(ctx, d.dial, stages.BackoffConfig{BaseMs: 10_000, Attempts: 3}, half, nil)
+			s, err := stages.Connect(ctx, d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{BaseMs: 10_000, Attempts: 3}, Rand: half})
 			res <- out{s, err, time.Since(d.start)}
 		}()
 		time.Sleep(time.Second) // inside the 5 s wait
@@ -137,7 +139,7 @@ func TestConnectAbortDuringInFlightDial(t *testing.T) {
 		go func() {
 			s, err := stages.Connect(ctx, func(ctx context.Context) (stages.Stream, error) {
 				return p.Dial(ctx, stages.StreamConfig{})
-			}, stages.BackoffConfig{}, half, nil)
+			}, stages.ConnectOptions{Backoff: stages.BackoffConfig{}, Rand: half})
 			td.CmpNil(t, s)
 			res <- err
 		}()
@@ -154,7 +156,7 @@ func TestConnectAbortDuringInFlightDial(t *testing.T) {
 func TestConnectNoCancellationNeverAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &scripted{errs: []error{errDown, errDown, errDown, errDown}, start: time.Now(), s: stagestest.NewStream(1)}
-		s, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{BaseMs: 100, CapMs: 1000, Attempts: 5}, half, nil)
+		s, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{BaseMs: 100, CapMs: 1000, Attempts: 5}, Rand: half})
 		td.CmpNoError(t, err)
 		td.CmpNotNil(t, s)
 		td.Cmp(t, len(d.at), 5)
@@ -163,7 +165,7 @@ func TestConnectNoCancellationNeverAborts(t *testing.T) {
 
 func TestConnectZeroAttemptsErrorsWithoutDialing(t *testing.T) {
 	d := &scripted{start: time.Now()}
-	s, err := stages.Connect(context.Background(), d.dial, stages.BackoffConfig{Attempts: -1}, half, nil)
+	s, err := stages.Connect(context.Background(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{Attempts: -1}, Rand: half})
 	td.CmpNil(t, s)
 	td.CmpError(t, err)
 	td.Cmp(t, stages.Classify(err), stages.ClassPermanent)
@@ -173,7 +175,7 @@ func TestConnectZeroAttemptsErrorsWithoutDialing(t *testing.T) {
 func TestConnectOneAttemptNoWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &scripted{errs: []error{errDown}, start: time.Now()}
-		_, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{Attempts: 1}, half, nil)
+		_, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{Attempts: 1}, Rand: half})
 		td.Cmp(t, err, errDown)
 		td.Cmp(t, time.Since(d.start), time.Duration(0), "no wait after the only attempt")
 	})
@@ -182,12 +184,12 @@ func TestConnectOneAttemptNoWait(t *testing.T) {
 func TestConnectPermanentNotRetried(t *testing.T) {
 	for _, status := range []int{400, 401, 402, 403} {
 		d := &scripted{errs: []error{&stages.UpstreamError{HTTPStatus: status}}, start: time.Now()}
-		_, err := stages.Connect(context.Background(), d.dial, stages.BackoffConfig{Attempts: 3}, half, nil)
+		_, err := stages.Connect(context.Background(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{Attempts: 3}, Rand: half})
 		td.Cmp(t, stages.Classify(err), stages.ClassPermanent, "status %d", status)
 		td.Cmp(t, len(d.at), 1, "status %d dialled once", status)
 	}
 	d := &scripted{errs: []error{errNoAuth}, start: time.Now()}
-	_, err := stages.Connect(context.Background(), d.dial, stages.BackoffConfig{}, half, nil)
+	_, err := stages.Connect(context.Background(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{}, Rand: half})
 	td.Cmp(t, err, errNoAuth)
 }
 
@@ -195,7 +197,7 @@ func TestConnectHonoursRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		slow := &stages.UpstreamError{HTTPStatus: 429, RetryAfter: 7 * time.Second}
 		d := &scripted{errs: []error{slow}, start: time.Now(), s: stagestest.NewStream(1)}
-		_, err := stages.Connect(t.Context(), d.dial, stages.BackoffConfig{BaseMs: 1000}, half, nil)
+		_, err := stages.Connect(t.Context(), d.dial, stages.ConnectOptions{Backoff: stages.BackoffConfig{BaseMs: 1000}, Rand: half})
 		td.CmpNoError(t, err)
 		td.Cmp(t, d.at, []time.Duration{0, 7 * time.Second})
 	})

@@ -11,8 +11,13 @@ import (
 // ConnectorConfig configures the connector stage. Zero fields take the
 // documented defaults.
 type ConnectorConfig struct {
-	// Backoff shapes every connect: the first one and each reconnect.
+	// Backoff shapes every connect. Its Attempts bounds the first connect
+	// of a session (default 3); reconnects use ReconnectAttempts.
 	Backoff BackoffConfig
+	// ReconnectAttempts bounds each reconnect after a stream failed. 0 (the
+	// default) keeps trying for as long as the client is there, holding
+	// its audio in the replay ring.
+	ReconnectAttempts int
 	// KeepAliveIdleMs: after this long without sending a frame on an open
 	// stream, the connector (the only KeepAlive owner of the socket) sends
 	// a KeepAlive. Default 5000 (Deepgram closes idle streams after 10 s).
@@ -20,10 +25,14 @@ type ConnectorConfig struct {
 	// CloseTimeoutMs bounds the wait for the last results after
 	// CloseStream when the input ends. Default 2000.
 	CloseTimeoutMs int
-	// PendingMaxMs bounds the audio held while no stream is open (while
-	// dialing or reconnecting). Older audio beyond it is dropped and
-	// counted as lost. Default 30000.
-	PendingMaxMs int
+	// ReplayMaxMs bounds the replay ring: audio not yet covered by a final
+	// result, re-sent on a new stream after a failure. Audio evicted from
+	// it before it was covered is counted as lost. Default 30000.
+	ReplayMaxMs int
+	// StallTimeoutMs: a stream that took audio but sent no result for this
+	// long is declared stalled and replaced. Halfway, the connector sends
+	// one Finalize to prompt a result. Default 20000; negative disables.
+	StallTimeoutMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
 	// first (no tight loops). Default 2000.
@@ -34,20 +43,26 @@ type ConnectorConfig struct {
 const (
 	DefaultKeepAliveIdleMs = 5000
 	DefaultCloseTimeoutMs  = 2000
-	DefaultPendingMaxMs    = 30000
+	DefaultReplayMaxMs     = 30000
+	DefaultStallTimeoutMs  = 20000
 	DefaultMinStreamMs     = 2000
 )
+
+// unlimitedAttempts stands for "keep trying while the client is there".
+const unlimitedAttempts = 1 << 30
 
 func (c ConnectorConfig) withDefaults() ConnectorConfig {
 	c.Backoff = c.Backoff.withDefaults()
 	def := func(v *int, d int) {
-		if *v <= 0 {
+		if *v == 0 {
 			*v = d
 		}
 	}
+	def(&c.ReconnectAttempts, unlimitedAttempts)
 	def(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
 	def(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
-	def(&c.PendingMaxMs, DefaultPendingMaxMs)
+	def(&c.ReplayMaxMs, DefaultReplayMaxMs)
+	def(&c.StallTimeoutMs, DefaultStallTimeoutMs)
 	def(&c.MinStreamMs, DefaultMinStreamMs)
 	return c
 }
@@ -58,6 +73,11 @@ type ConnectorDeps struct {
 	Provider Provider
 	// Metrics are the server-wide connector metrics. Required.
 	Metrics *ConnectorMetrics
+	// Breaker is the upstream target's process-wide circuit breaker; nil
+	// means none.
+	Breaker *Breaker
+	// Budget is the process-wide retry budget; nil means none.
+	Budget *Budget
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// Rand returns uniform draws in [0, 1) for backoff jitter; nil means
@@ -107,8 +127,8 @@ func NewConnector(cfg ConnectorConfig, sc StreamConfig, deps ConnectorDeps) *Con
 func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update) error {
 	defer close(out)
 	st := &connState{
-		in:      in,
-		pending: newPending(int64(c.cfg.PendingMaxMs) * int64(c.sc.SampleRateHz) / 1000),
+		in:   in,
+		ring: newReplayRing(int64(c.cfg.ReplayMaxMs) * int64(c.sc.SampleRateHz) / 1000),
 	}
 	if err := Send(ctx, out, Update{Kind: EventConnecting}); err != nil {
 		return err
@@ -119,7 +139,7 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 		everUp     bool
 	)
 	for {
-		s, err := c.connect(ctx, st, delay)
+		s, err := c.connect(ctx, st, delay, everUp)
 		if err != nil {
 			return c.fail(ctx, st, out, err, everUp)
 		}
@@ -127,11 +147,11 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 			c.deps.Metrics.Reconnects.Inc()
 			c.deps.Metrics.Degraded.Dec()
 			if err := Send(ctx, out, Update{Kind: EventRecovered}); err != nil {
-				s.Close()
+				_ = s.Close()
 				return err
 			}
 		} else if err := Send(ctx, out, Update{Kind: EventConnected}); err != nil {
-			s.Close()
+			_ = s.Close()
 			return err
 		}
 		everUp = true
@@ -146,7 +166,8 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 		if class != ClassRetryable {
 			return c.fail(ctx, st, out, err, false)
 		}
-		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(), "err", err)
+		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(),
+			"held_seconds", SamplesToSeconds(st.ring.held(), c.sc.SampleRateHz), "err", err)
 		c.deps.Metrics.Degraded.Inc()
 		if err := Send(ctx, out, Update{Kind: EventDegraded, Reason: reason(err)}); err != nil {
 			c.deps.Metrics.Degraded.Dec()
@@ -164,8 +185,27 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 
 // connState is what survives from one upstream stream to the next.
 type connState struct {
-	in      <-chan Audio // nil once closed
-	pending *pending
+	in   <-chan Audio // nil once closed
+	ring *replayRing
+	// acked is the capture index up to which final results cover the
+	// audio; lostUpTo the one up to which lost audio was counted.
+	acked, lostUpTo int64
+}
+
+// lose counts samples of lost audio.
+func (c *Connector) lose(samples int64) {
+	if samples > 0 {
+		c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(samples, c.sc.SampleRateHz))
+	}
+}
+
+// settleLost counts as lost the audio before upTo that no final covered
+// and that was not counted yet: the ring can no longer replay it.
+func (c *Connector) settleLost(st *connState, upTo int64) {
+	if from := max(st.acked, st.lostUpTo); upTo > from {
+		c.lose(upTo - from)
+		st.lostUpTo = upTo
+	}
 }
 
 // fail ends Run after connecting failed for good or the session ended.
@@ -180,8 +220,8 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 	if err := Send(ctx, out, Update{Kind: EventFailed, Reason: reason(err)}); err != nil {
 		return err
 	}
-	lost := st.pending.samples
-	st.pending = newPending(0)
+	lost := st.ring.held()
+	st.ring = newReplayRing(0)
 	for st.in != nil {
 		a, ok, err := Recv(ctx, st.in)
 		if err != nil {
@@ -192,7 +232,7 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 		}
 		lost += a.Samples()
 	}
-	c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(lost, c.sc.SampleRateHz))
+	c.lose(lost)
 	return nil
 }
 

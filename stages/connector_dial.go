@@ -10,16 +10,21 @@ type dialResult struct {
 	err error
 }
 
-// connect waits delay, then dials with backoff, while it keeps taking audio
-// from the input into the pending buffer so that no earlier stage blocks.
+// connect waits delay, then dials with backoff (a reconnect when retry),
+// while it keeps taking audio from the input into the replay ring so that
+// no earlier stage blocks.
 //
 // The dial runs in a goroutine owned by this call and joined before it
 // returns. It is cancelled at once when ctx is done or when the input closes
 // (the client left): either yields an error wrapping ErrAborted, and no
 // stream.
-func (c *Connector) connect(ctx context.Context, st *connState, delay time.Duration) (Stream, error) {
+func (c *Connector) connect(ctx context.Context, st *connState, delay time.Duration, retry bool) (Stream, error) {
 	if st.in == nil {
 		return nil, aborted(ctx)
+	}
+	backoff := c.cfg.Backoff
+	if retry {
+		backoff.Attempts = c.cfg.ReconnectAttempts
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -31,9 +36,13 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 				return
 			}
 		}
-		s, err := Connect(dctx, c.dial, c.cfg.Backoff, c.deps.Rand, func(err error, wait time.Duration) {
-			c.log.Info("upstream dial failed; retrying", "provider", c.deps.Provider.Name(),
-				"class", Classify(err).String(), "wait", wait, "err", err)
+		s, err := Connect(dctx, c.dial, ConnectOptions{
+			Backoff: backoff, Rand: c.deps.Rand, Breaker: c.deps.Breaker, Budget: c.deps.Budget,
+			FirstIsRetry: retry,
+			OnRetry: func(err error, wait time.Duration) {
+				c.log.Info("upstream dial failed; retrying", "provider", c.deps.Provider.Name(),
+					"class", Classify(err).String(), "wait", wait, "err", err)
+			},
 		})
 		done <- dialResult{s: s, err: err}
 	}()
@@ -66,9 +75,10 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 				st.in = nil
 				return abort()
 			}
-			if lost := st.pending.push(a); lost > 0 {
-				c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(lost, c.sc.SampleRateHz))
-			}
+			st.ring.push(a)
+			// No stream is open: what the ring evicted can never be
+			// covered by a final now.
+			c.settleLost(st, st.ring.start())
 		case <-ctx.Done():
 			return abort()
 		}

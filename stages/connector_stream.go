@@ -3,7 +3,10 @@ package stages
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,56 +15,102 @@ import (
 // close timeout passed), ctx's cause after a hard stop, and otherwise the
 // error that ended the stream (classify it to decide whether to reconnect).
 //
-// Audio that could not be sent is put back in the pending buffer for the
-// next stream. I/O on the stream uses a context that never expires (an
-// expiring context tears a WebSocket down mid-frame and costs a
-// registration per call); the stream is torn down by Close when ctx ends.
-// The receiving goroutine is owned by this call and joined before it
-// returns.
+// It first replays the ring: every sample no final result has covered yet,
+// then goes on with live audio. Results are mapped onto the capture clock;
+// words that start before the point final results had already covered when
+// this stream opened are dropped, so replayed audio never yields a word
+// twice.
+//
+// I/O on the stream uses a context that never expires (an expiring context
+// tears a WebSocket down mid-frame and costs a registration per call); the
+// stream is torn down by Close when ctx ends. The receiving goroutine is
+// owned by this call and joined before it returns.
 func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out chan<- Update) error {
 	ioCtx := context.WithoutCancel(ctx)
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	defer stop()
 
-	clock := NewClockMap(c.sc.SampleRateHz)
-	recvDone := make(chan error, 1)
-	go func() { recvDone <- c.receive(ctx, ioCtx, s, clock, out) }()
+	st.ring.ack(st.acked)
+	// Audio between what finals covered and what the ring still holds was
+	// evicted before a final covered it: it is lost.
+	c.settleLost(st, st.ring.start())
+	if replayed := st.ring.rewind(); replayed > 0 {
+		c.deps.Metrics.ReplayedSeconds.Add(SamplesToSeconds(replayed, c.sc.SampleRateHz))
+	}
 
-	send := func(a Audio) error {
-		if err := s.SendAudio(ioCtx, a.PCM); err != nil {
-			st.pending.unshift(a)
-			return c.sendFailed(s, recvDone, err)
+	rx := &receiver{
+		c: c, s: s, out: out,
+		clock:        NewClockMap(c.sc.SampleRateHz),
+		dedupeBefore: SamplesToSeconds(st.acked, c.sc.SampleRateHz),
+	}
+	rx.acked.Store(st.acked)
+	recvDone := make(chan error, 1)
+	go func() { recvDone <- rx.run(ctx, ioCtx) }()
+
+	fail := func(err error) error {
+		st.acked = max(st.acked, rx.acked.Load())
+		return err
+	}
+	flush := func() error {
+		st.ring.ack(rx.acked.Load())
+		for a, ok := st.ring.next(); ok; a, ok = st.ring.next() {
+			if err := s.SendAudio(ioCtx, a.PCM); err != nil {
+				st.ring.unsend()
+				return c.sendFailed(s, recvDone, err)
+			}
+			rx.clock.Sent(a)
+			c.deps.Metrics.SentSeconds.Add(SamplesToSeconds(a.Samples(), c.sc.SampleRateHz))
 		}
-		clock.Sent(a)
-		c.deps.Metrics.SentSeconds.Add(SamplesToSeconds(a.Samples(), c.sc.SampleRateHz))
 		return nil
 	}
-	for a, ok := st.pending.pop(); ok; a, ok = st.pending.pop() {
-		if err := send(a); err != nil {
-			return err
-		}
+	replaying := st.ring.held() > 0
+	if err := flush(); err != nil {
+		return fail(err)
 	}
 
 	idle := time.Duration(c.cfg.KeepAliveIdleMs) * time.Millisecond
 	keepAlive := time.NewTimer(idle)
 	defer keepAlive.Stop()
+	watch := newStallWatch(c.cfg.StallTimeoutMs)
+	defer watch.stop()
+	if replaying {
+		watch.sent(rx.results.Load())
+	}
 	for {
 		select {
 		case a, ok := <-st.in:
 			if !ok {
 				st.in = nil
-				return c.closeStream(ctx, ioCtx, s, recvDone)
-			}
-			if err := send(a); err != nil {
+				err := c.closeStream(ctx, ioCtx, s, recvDone)
+				st.acked = max(st.acked, rx.acked.Load())
+				c.settleLost(st, st.ring.end)
 				return err
 			}
+			st.ring.push(a)
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+			watch.sent(rx.results.Load())
 			keepAlive.Reset(idle)
 		case <-keepAlive.C:
 			if err := s.SendControl(ioCtx, ControlKeepAlive); err != nil {
-				return c.sendFailed(s, recvDone, err)
+				return fail(c.sendFailed(s, recvDone, err))
 			}
 			c.deps.Metrics.KeepAlives.Inc()
 			keepAlive.Reset(idle)
+		case <-watch.c():
+			switch watch.fire(rx.results.Load()) {
+			case stallProbe:
+				if err := s.SendControl(ioCtx, ControlFinalize); err != nil {
+					return fail(c.sendFailed(s, recvDone, err))
+				}
+			case stallDead:
+				c.deps.Metrics.Stalls.Inc()
+				_ = s.Close()
+				c.join(recvDone)
+				return fail(&UpstreamError{Code: "STALL", Err: ErrStalled,
+					Reason: fmt.Sprintf("no result for %d ms", c.cfg.StallTimeoutMs)})
+			}
 		case err := <-recvDone:
 			_ = s.Close()
 			if ctx.Err() != nil {
@@ -70,12 +119,69 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 			if err == nil {
 				err = &UpstreamError{CloseCode: 1000, Reason: "upstream ended the stream unasked"}
 			}
-			return err
+			return fail(err)
 		case <-ctx.Done():
 			c.join(recvDone)
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// receiver is the goroutine that reads one stream's results.
+type receiver struct {
+	c     *Connector
+	s     Stream
+	out   chan<- Update
+	clock *ClockMap
+	// dedupeBefore: words starting before this capture second were
+	// already emitted from an earlier stream.
+	dedupeBefore float64
+	// acked is the capture index final results cover up to; results
+	// counts every result received (the stall watch reads both).
+	acked   atomic.Int64
+	results atomic.Int64
+}
+
+// run forwards results until the stream ends. It returns nil when the
+// provider ended the stream normally.
+func (r *receiver) run(ctx, ioCtx context.Context) error {
+	rate := float64(r.c.sc.SampleRateHz)
+	for {
+		res, err := r.s.Recv(ioCtx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.results.Add(1)
+		res = r.clock.MapResult(res)
+		if res.IsFinal {
+			end := int64(math.Round((res.StartSec + res.DurationSec) * rate))
+			if end > r.acked.Load() {
+				r.acked.Store(end)
+			}
+		}
+		res.Words = r.fresh(res.Words)
+		if err := Send(ctx, r.out, Update{Kind: EventResult, Result: res}); err != nil {
+			return err
+		}
+	}
+}
+
+// fresh drops words an earlier stream already emitted (from replayed
+// audio), in place.
+func (r *receiver) fresh(words []Word) []Word {
+	const toleranceSec = 0.001
+	kept := words[:0]
+	for _, w := range words {
+		if w.StartSec >= r.dedupeBefore-toleranceSec {
+			kept = append(kept, w)
+		} else {
+			r.c.deps.Metrics.DuplicateWords.Inc()
+		}
+	}
+	return kept
 }
 
 // sendFailed closes s after a failed send and returns the better of the
@@ -119,23 +225,6 @@ func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s St
 		c.join(recvDone)
 	}
 	return ctxErr(ctx)
-}
-
-// receive forwards results, mapped onto the capture clock, until the
-// stream ends. It returns nil when the provider ended the stream normally.
-func (c *Connector) receive(ctx, ioCtx context.Context, s Stream, clock *ClockMap, out chan<- Update) error {
-	for {
-		r, err := s.Recv(ioCtx)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := Send(ctx, out, Update{Kind: EventResult, Result: clock.MapResult(r)}); err != nil {
-			return err
-		}
-	}
 }
 
 // join waits for the receiving goroutine after the stream was closed; its

@@ -205,7 +205,7 @@ func TestConnectorHardStop(t *testing.T) {
 	})
 }
 
-func TestConnectorReconnectsAfterDropAndKeepsCaptureTime(t *testing.T) {
+func TestConnectorReconnectsAfterDropReplaysAndKeepsCaptureTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := startConnector(t, t.Context(), stages.ConnectorConfig{MinStreamMs: 2000})
 		h.next(t)
@@ -214,6 +214,10 @@ func TestConnectorReconnectsAfterDropAndKeepsCaptureTime(t *testing.T) {
 		td.Cmp(t, h.next(t).Kind, stages.EventConnected)
 		h.in <- frame(0, 16000) // 1 s
 		<-s1.Audio
+		// A final covers the first half second; the second half is unacked.
+		s1.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5,
+			Words: []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}}})
+		td.Cmp(t, h.next(t).Result.Words, []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}})
 		time.Sleep(3 * time.Second) // a healthy stream, then it drops
 		s1.End(&stages.UpstreamError{CloseCode: 1011, Code: "NET-0001"})
 		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventDegraded}, nil))
@@ -222,19 +226,110 @@ func TestConnectorReconnectsAfterDropAndKeepsCaptureTime(t *testing.T) {
 		s2 := stagestest.NewStream(16)
 		d.Accept(s2)
 		td.Cmp(t, h.next(t).Kind, stages.EventRecovered)
-		td.Cmp(t, <-s2.Audio, pcm(48000, 8000), "held audio sent on the new stream")
+		td.Cmp(t, <-s2.Audio, pcm(8000, 8000), "the unacknowledged half second is replayed")
+		td.Cmp(t, <-s2.Audio, pcm(48000, 8000), "then the audio held while down")
 		// The new stream starts at 0; its times come out on the capture clock.
-		s2.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5,
-			Words: []stages.Word{{Word: "back", StartSec: 0.1, EndSec: 0.4}}})
+		s2.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 1, Words: []stages.Word{
+			{Word: "two", StartSec: 0.1, EndSec: 0.3},
+			{Word: "back", StartSec: 0.6, EndSec: 0.9},
+		}})
 		u := h.next(t)
-		td.Cmp(t, u.Result.Words[0].StartSec, td.N(3.1, 1e-9))
-		td.Cmp(t, u.Result.Words[0].EndSec, td.N(3.4, 1e-9))
+		td.Cmp(t, u.Result.Words, []stages.Word{
+			{Word: "two", StartSec: 0.6, EndSec: 0.8},
+			{Word: "back", StartSec: 3.1, EndSec: 3.4},
+		}, "capture time: replayed audio at 0.5 s, held audio at 3 s")
 		td.Cmp(t, h.m.Reconnects.Get(), uint64(1))
+		td.Cmp(t, h.m.ReplayedSeconds.Get(), td.N(0.5, 1e-9))
+		td.Cmp(t, h.m.LostSeconds.Get(), 0.0, "nothing lost")
 		close(h.in)
 		<-s2.Controls
+		s2.Push(stages.Result{IsFinal: true, StartSec: 1, DurationSec: 0})
 		s2.EndNormally()
 		td.CmpNoError(t, <-h.err)
 	})
+}
+
+func TestConnectorRingOverflowIsCountedAsLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{ReplayMaxMs: 1000})
+		h.next(t)
+		d := <-h.p.Dials
+		for i := range 15 { // 1.5 s while dialing, 1 s fits
+			h.in <- frame(i*1600, 1600)
+		}
+		synctest.Wait()
+		s := stagestest.NewStream(32)
+		d.Accept(s)
+		h.next(t)
+		td.Cmp(t, <-s.Audio, pcm(8000, 1600), "the oldest half second was evicted")
+		td.Cmp(t, h.m.LostSeconds.Get(), td.N(0.5, 1e-9))
+		close(h.in)
+		endOnCloseStream(s)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+func TestConnectorStalledStreamIsProbedThenReplaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000})
+		h.next(t)
+		s1 := stagestest.NewStream(32)
+		(<-h.p.Dials).Accept(s1)
+		h.next(t)
+		start := time.Now()
+		h.in <- frame(0, 1600)
+		<-s1.Audio
+		td.Cmp(t, <-s1.Controls, stages.ControlFinalize, "a probe halfway")
+		td.Cmp(t, time.Since(start), 5*time.Second)
+		u := h.next(t) // nothing answered: the stream is replaced
+		td.Cmp(t, u, td.Struct(stages.Update{Kind: stages.EventDegraded}, td.StructFields{"Reason": td.Contains("no result")}))
+		td.Cmp(t, time.Since(start), 10*time.Second)
+		<-s1.Closed()
+		s2 := stagestest.NewStream(32)
+		(<-h.p.Dials).Accept(s2)
+		td.Cmp(t, h.next(t).Kind, stages.EventRecovered)
+		td.Cmp(t, <-s2.Audio, pcm(0, 1600), "the stalled audio is replayed")
+		td.Cmp(t, h.m.Stalls.Get(), uint64(1))
+		close(h.in)
+		endOnCloseStream(s2)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+func TestConnectorAnsweredProbeKeepsTheStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000})
+		h.next(t)
+		s := stagestest.NewStream(32)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		h.in <- frame(0, 1600)
+		<-s.Audio
+		td.Cmp(t, <-s.Controls, stages.ControlFinalize)
+		s.Push(stages.Result{IsFinal: true, FromFinalize: true, StartSec: 0, DurationSec: 0.1})
+		h.next(t)
+		time.Sleep(time.Minute)
+		select {
+		case u := <-h.out:
+			t.Fatalf("unexpected update %+v", u)
+		default:
+		}
+		td.Cmp(t, h.m.Stalls.Get(), uint64(0))
+		close(h.in)
+		endOnCloseStream(s)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// endOnCloseStream answers CloseStream (skipping other controls) with the
+// end of the stream, as Deepgram does.
+func endOnCloseStream(s *stagestest.Stream) {
+	for ctl := range s.Controls {
+		if ctl == stages.ControlCloseStream {
+			s.EndNormally()
+			return
+		}
+	}
 }
 
 func TestConnectorQuickDeathWaitsBeforeRedial(t *testing.T) {

@@ -20,6 +20,12 @@ var (
 	ErrAborted = errors.New("connect aborted: session ended")
 	// ErrBadAudio means a client sent audio that cannot be decoded.
 	ErrBadAudio = errors.New("bad audio")
+	// ErrBreakerOpen means the upstream target's circuit breaker refused
+	// an attempt without dialing (retryable).
+	ErrBreakerOpen = errors.New("upstream circuit breaker open")
+	// ErrStalled means an upstream stream took audio but sent no result
+	// for too long (retryable).
+	ErrStalled = errors.New("upstream stalled")
 	// ErrSinkOverflow means a sink's bounded buffer was full and its
 	// overflow policy disconnected it.
 	ErrSinkOverflow = errors.New("sink buffer overflow")

@@ -22,8 +22,17 @@ type ConnectorMetrics struct {
 	Reconnects *metrics.Counter
 	// SentSeconds counts audio seconds sent upstream.
 	SentSeconds *metrics.FloatCounter
-	// LostSeconds counts audio seconds dropped because the buffer held
-	// while no stream was open overflowed (never silent).
+	// ReplayedSeconds counts audio seconds sent again on a new stream
+	// because no final result had covered them when the old one failed.
+	ReplayedSeconds *metrics.FloatCounter
+	// DuplicateWords counts words from replayed audio that an earlier
+	// stream had already produced, dropped before they reach segments.
+	DuplicateWords *metrics.Counter
+	// Stalls counts streams replaced because they answered nothing.
+	Stalls *metrics.Counter
+	// LostSeconds counts audio seconds that never reached a final result
+	// and cannot be replayed: evicted from the full replay ring, or left
+	// when the upstream failed for good (never silent).
 	LostSeconds *metrics.FloatCounter
 	// Degraded is the number of sessions whose upstream is down now.
 	Degraded *metrics.Gauge
@@ -50,14 +59,17 @@ func (m *ConnectorMetrics) permanent(reason string) { m.broken.Store(&reason) }
 // they are already registered there (one set per server).
 func NewConnectorMetrics(set *metrics.Set) *ConnectorMetrics {
 	return &ConnectorMetrics{
-		set:         set,
-		Attempts:    set.NewCounter(`earshot_upstream_connect_attempts_total`),
-		DialSeconds: set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
-		KeepAlives:  set.NewCounter(`earshot_upstream_keepalives_total`),
-		Reconnects:  set.NewCounter(`earshot_upstream_reconnects_total`),
-		SentSeconds: set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
-		LostSeconds: set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
-		Degraded:    set.NewGauge(`earshot_sessions_degraded`, nil),
+		set:             set,
+		Attempts:        set.NewCounter(`earshot_upstream_connect_attempts_total`),
+		DialSeconds:     set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
+		KeepAlives:      set.NewCounter(`earshot_upstream_keepalives_total`),
+		Reconnects:      set.NewCounter(`earshot_upstream_reconnects_total`),
+		SentSeconds:     set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
+		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
+		ReplayedSeconds: set.NewFloatCounter(`earshot_audio_replayed_seconds_total`),
+		DuplicateWords:  set.NewCounter(`earshot_upstream_duplicate_words_total`),
+		Stalls:          set.NewCounter(`earshot_upstream_stalls_total`),
+		Degraded:        set.NewGauge(`earshot_sessions_degraded`, nil),
 	}
 }
 
