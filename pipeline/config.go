@@ -9,6 +9,7 @@ package pipeline
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -98,4 +99,22 @@ type Deps struct {
 	Metrics *metrics.Set
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// OnSessionEnd, if not nil, is called once per session after every
+	// goroutine of the session has returned (tests, benchmarks, audits).
+	// It runs on the session's handler goroutine and must not block.
+	OnSessionEnd func(SessionSummary)
+}
+
+// SessionSummary describes a session that ended.
+type SessionSummary struct {
+	// ID is the session's id, as in its log lines.
+	ID string
+	// Started is when the session started; Ended is when its last
+	// goroutine returned.
+	Started, Ended time.Time
+	// CloseCode is the WebSocket close code the session ended with (the
+	// server's, or the client's), 0 if none was exchanged.
+	CloseCode int
+	// CaptureSeconds is the audio the client sent, in seconds.
+	CaptureSeconds float64
 }

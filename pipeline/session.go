@@ -112,6 +112,9 @@ func (s *session) run(base context.Context) {
 	m.captureSec.Add(secs)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
 		"capture_seconds", secs, "close_code", code, "err", err)
+	if f := s.srv.deps.OnSessionEnd; f != nil {
+		f(SessionSummary{ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code, CaptureSeconds: secs})
+	}
 }
 
 // closeClient starts the closing handshake with code and reason, once.

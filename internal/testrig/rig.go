@@ -50,12 +50,26 @@ func StartEmulator(tb testing.TB, cfg emulate.Config) (*emulate.Server, string) 
 // URL.
 func StartGateway(tb testing.TB, dgURL string, cfg pipeline.Config) (*pipeline.Server, string) {
 	tb.Helper()
+	return StartGatewayWith(tb, dgURL, cfg, pipeline.Deps{})
+}
+
+// StartGatewayWith is StartGateway with some of the gateway's Deps given
+// (OnSessionEnd, Metrics); Provider and a missing Logger are filled in.
+func StartGatewayWith(tb testing.TB, dgURL string, cfg pipeline.Config, deps pipeline.Deps) (*pipeline.Server, string) {
+	tb.Helper()
 	p, err := deepgram.New(deepgram.Config{URL: dgURL, APIKey: UpstreamKey})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.APIKeys = []string{ClientKey}
-	srv, err := pipeline.New(cfg, pipeline.Deps{Provider: p, Metrics: metrics.NewSet(), Logger: Quiet()})
+	deps.Provider = p
+	if deps.Metrics == nil {
+		deps.Metrics = metrics.NewSet()
+	}
+	if deps.Logger == nil {
+		deps.Logger = Quiet()
+	}
+	srv, err := pipeline.New(cfg, deps)
 	if err != nil {
 		tb.Fatal(err)
 	}

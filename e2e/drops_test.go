@@ -1,0 +1,115 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/emulate"
+	"earshot/pipeline"
+	"earshot/stages"
+)
+
+// alternating renders n bursts, one a second from 0.5 s, alternating
+// quiet (speaker 0) and loud (speaker 1), so that every burst is a segment
+// of its own whose capture time the test knows.
+func alternating(rateHz, n int) ([]byte, []float64) {
+	var bursts []burst
+	var starts []float64
+	for i := range n {
+		amp := 8000.0
+		if i%2 == 1 {
+			amp = 20000
+		}
+		startMs := 500 + 1000*i
+		bursts = append(bursts, burst{startMs, startMs + 300, amp})
+		starts = append(starts, float64(startMs)/1000)
+	}
+	return signal(rateHz, 1000*n+500, bursts...), starts
+}
+
+// metricValue reads one sample from the gateway's /metrics.
+func metricValue(t *testing.T, listenURL, name string) float64 {
+	t.Helper()
+	u := "http" + strings.TrimPrefix(strings.TrimSuffix(listenURL, "/v4/listen"), "ws") + "/metrics"
+	resp, err := http.Get(u)
+	td.Require(t).CmpNoError(err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	td.Require(t).CmpNoError(err)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
+	td.Require(t).NotNil(m, "metric %s", name)
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	td.Require(t).CmpNoError(err)
+	return v
+}
+
+// TestReconnectWithReplayLosesAndDuplicatesNothing streams 20 s of audio at
+// 10× real time while the emulator drops every upstream stream after
+// 400 ms: the client must get every word exactly once, with capture-clock
+// times, and the gateway must count no lost audio.
+func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
+	for _, abrupt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("abrupt=%v", abrupt), func(t *testing.T) {
+			_, dgURL := startEmulator(t, emulate.Config{
+				Faults: emulate.Faults{DropAfterMs: 400, DropAbrupt: abrupt},
+			})
+			_, url := startGateway(t, dgURL, pipeline.Config{Connector: stages.ConnectorConfig{
+				Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 100}, MinStreamMs: 100,
+			}})
+			const rate = 16000
+			pcm, starts := alternating(rate, 20)
+			c := dialClient(t, url+"?sample_rate=16000&codec=pcm16")
+			c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
+
+			go func() { // 100 ms frames every 10 ms
+				step := rate / 10 * 2
+				for off := 0; off < len(pcm); off += step {
+					if err := c.c.Write(context.Background(), websocket.MessageBinary, pcm[off:min(off+step, len(pcm))]); err != nil {
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}()
+			c.readUntil(t, 30*time.Second, func(c *client) bool { return len(c.transcript()) >= len(starts) })
+			time.Sleep(300 * time.Millisecond) // let any duplicate arrive
+			c.readUntil(t, time.Second, func(*client) bool { return true })
+
+			segs := c.transcript()
+			var got []float64
+			for _, s := range segs {
+				got = append(got, s.Start)
+			}
+			want := make([]any, len(starts))
+			for i, s := range starts {
+				want[i] = td.N(s-starts[0], 0.011)
+			}
+			td.Cmp(t, got, td.Slice([]float64{}, arrayOf(want)), "every word once, in capture time")
+			for i, s := range segs {
+				td.Cmp(t, s.SpeakerID, i%2, "segment %d speaker", i)
+				td.Cmp(t, s.End-s.Start, td.N(0.3, 0.011), "segment %d length", i)
+			}
+			td.Cmp(t, metricValue(t, url, "earshot_audio_lost_seconds_total"), 0.0)
+			td.Cmp(t, metricValue(t, url, "earshot_upstream_reconnects_total"), td.Gte(2.0), "the drops happened")
+			td.Cmp(t, metricValue(t, url, "earshot_upstream_duplicate_words_total"), 0.0)
+			_ = c.c.Close(websocket.StatusNormalClosure, "")
+		})
+	}
+}
+
+func arrayOf(items []any) td.ArrayEntries {
+	e := td.ArrayEntries{}
+	for i, v := range items {
+		e[i] = v
+	}
+	return e
+}
