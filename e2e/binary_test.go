@@ -112,17 +112,17 @@ func TestServeAndEmulateBinaries(t *testing.T) {
 	}, "serve", "--addr", "127.0.0.1:0", "--deepgram-url", "ws://"+emu.addr+"/v1/listen")
 
 	c := dialClient(t, "ws://"+gw.addr+"/v4/listen?language=en&sample_rate=16000&codec=pcm16")
-	c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
-	c.stream(t, conversation(16000), 16000)
-	c.readUntil(t, 20*time.Second, func(c *client) bool { return c.hasText("t4000") })
-	td.Cmp(t, c.transcript(), wantConversation())
-	checkGolden(t, "conversation", c.transcript())
+	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
+	td.CmpNoError(t, c.Stream(conversation(16000), 16000, 0))
+	c.ReadUntil(t, 20*time.Second, func(c *client) bool { return c.HasText("t4000") })
+	td.Cmp(t, c.Transcript(), wantConversation())
+	checkGolden(t, "conversation", c.Transcript())
 
 	// SIGTERM drains: the session is closed with 1012 and the process exits 0.
 	closed := make(chan websocket.StatusCode, 1)
 	go func() {
 		for {
-			if _, _, err := c.c.Read(context.Background()); err != nil {
+			if _, _, err := c.Conn.Read(context.Background()); err != nil {
 				closed <- websocket.CloseStatus(err)
 				return
 			}

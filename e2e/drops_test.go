@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,31 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/emulate"
+	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
 )
-
-// alternating renders n bursts, one a second from 0.5 s, alternating
-// quiet (speaker 0) and loud (speaker 1), so that every burst is a segment
-// of its own whose capture time the test knows.
-func alternating(rateHz, n int) ([]byte, []float64) {
-	var bursts []burst
-	var starts []float64
-	for i := range n {
-		amp := 8000.0
-		if i%2 == 1 {
-			amp = 20000
-		}
-		startMs := 500 + 1000*i
-		bursts = append(bursts, burst{startMs, startMs + 300, amp})
-		starts = append(starts, float64(startMs)/1000)
-	}
-	return signal(rateHz, 1000*n+500, bursts...), starts
-}
 
 // metricValue reads one sample from the gateway's /metrics.
 func metricValue(t *testing.T, listenURL, name string) float64 {
@@ -67,24 +48,15 @@ func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
 				Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 100}, MinStreamMs: 100,
 			}})
 			const rate = 16000
-			pcm, starts := alternating(rate, 20)
+			pcm, starts := testrig.Alternating(rate, 20)
 			c := dialClient(t, url+"?sample_rate=16000&codec=pcm16")
-			c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
+			c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
 
-			go func() { // 100 ms frames every 10 ms
-				step := rate / 10 * 2
-				for off := 0; off < len(pcm); off += step {
-					if err := c.c.Write(context.Background(), websocket.MessageBinary, pcm[off:min(off+step, len(pcm))]); err != nil {
-						return
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-			}()
-			c.readUntil(t, 30*time.Second, func(c *client) bool { return len(c.transcript()) >= len(starts) })
-			time.Sleep(300 * time.Millisecond) // let any duplicate arrive
-			c.readUntil(t, time.Second, func(*client) bool { return true })
+			go func() { _ = c.Stream(pcm, rate, 10*time.Millisecond) }() // 10× real time
+			c.ReadUntil(t, 30*time.Second, func(c *client) bool { return len(c.Transcript()) >= len(starts) })
+			td.CmpNoError(t, c.Drain(time.Second), "any duplicate would arrive meanwhile")
 
-			segs := c.transcript()
+			segs := c.Transcript()
 			var got []float64
 			for _, s := range segs {
 				got = append(got, s.Start)
@@ -101,7 +73,6 @@ func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
 			td.Cmp(t, metricValue(t, url, "earshot_audio_lost_seconds_total"), 0.0)
 			td.Cmp(t, metricValue(t, url, "earshot_upstream_reconnects_total"), td.Gte(2.0), "the drops happened")
 			td.Cmp(t, metricValue(t, url, "earshot_upstream_duplicate_words_total"), 0.0)
-			_ = c.c.Close(websocket.StatusNormalClosure, "")
 		})
 	}
 }

@@ -41,15 +41,15 @@ func TestGatewayThroughEmulatorOverTCP(t *testing.T) {
 	_, url := startGateway(t, dgURL, pipeline.Config{})
 
 	c := dialClient(t, url+"?language=en&sample_rate=16000&codec=pcm16")
-	c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
-	td.Cmp(t, c.statuses, []string{"initiating", "in_progress_conversations_processing", "stt_initiating", "ready"})
+	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
+	td.Cmp(t, c.Statuses, []string{"initiating", "in_progress_conversations_processing", "stt_initiating", "ready"})
 
-	c.stream(t, conversation(16000), 16000)
-	c.readUntil(t, 20*time.Second, func(c *client) bool { return c.hasText("t4000") })
-	td.Cmp(t, c.transcript(), wantConversation())
-	checkGolden(t, "conversation", c.transcript())
+	td.CmpNoError(t, c.Stream(conversation(16000), 16000, 0))
+	c.ReadUntil(t, 20*time.Second, func(c *client) bool { return c.HasText("t4000") })
+	td.Cmp(t, c.Transcript(), wantConversation())
+	checkGolden(t, "conversation", c.Transcript())
 
-	td.CmpNoError(t, c.c.Close(websocket.StatusNormalClosure, "done"))
+	td.CmpNoError(t, c.Conn.Close(websocket.StatusNormalClosure, "done"))
 	select {
 	case s := <-ended:
 		td.Cmp(t, s.End, "close_stream", "the gateway ended the upstream stream properly")
@@ -72,12 +72,12 @@ func TestClientDisconnectEndsUpstreamWithin1s(t *testing.T) {
 	baseline := runtime.NumGoroutine()
 
 	c := dialClient(t, url+"?sample_rate=16000&codec=pcm16")
-	c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
-	c.stream(t, conversation(16000)[:32000], 16000) // 1 s, mid-word
+	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
+	td.CmpNoError(t, c.Stream(conversation(16000)[:32000], 16000, 0)) // 1 s, mid-word
 	td.Cmp(t, srv.Sessions(), 1)
 
 	left := time.Now()
-	_ = c.c.CloseNow()
+	_ = c.Conn.CloseNow()
 	select {
 	case s := <-ended:
 		td.Cmp(t, time.Since(left), td.Lt(time.Second))
@@ -102,8 +102,8 @@ func TestUpstreamRefusalIsRetriedThenServed(t *testing.T) {
 		Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 100, Attempts: 3},
 	}})
 	c := dialClient(t, url+"?sample_rate=16000&codec=pcm16")
-	c.readUntil(t, 10*time.Second, func(c *client) bool { return len(c.statuses) == 4 })
-	td.Cmp(t, c.statuses[3], "ready")
+	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
+	td.Cmp(t, c.Statuses[3], "ready")
 	td.Cmp(t, emu.Stats(), td.Struct(emulate.Stats{UpgradeAttempts: 3, Refused: 2, Accepted: 1}, nil))
 }
 
@@ -115,7 +115,7 @@ func TestUpstreamBadKeyIsNotRetried(t *testing.T) {
 	c := dialClient(t, url)
 	_, _, err := func() (websocket.MessageType, []byte, error) {
 		for {
-			typ, b, err := c.c.Read(t.Context())
+			typ, b, err := c.Conn.Read(t.Context())
 			if err != nil {
 				return typ, b, err
 			}
