@@ -2,11 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,22 +12,6 @@ import (
 	"earshot/pipeline"
 	"earshot/stages"
 )
-
-// metricValue reads one sample from the gateway's /metrics.
-func metricValue(t *testing.T, listenURL, name string) float64 {
-	t.Helper()
-	u := "http" + strings.TrimPrefix(strings.TrimSuffix(listenURL, "/v4/listen"), "ws") + "/metrics"
-	resp, err := http.Get(u)
-	td.Require(t).CmpNoError(err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	td.Require(t).CmpNoError(err)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
-	td.Require(t).NotNil(m, "metric %s", name)
-	v, err := strconv.ParseFloat(string(m[1]), 64)
-	td.Require(t).CmpNoError(err)
-	return v
-}
 
 // TestReconnectWithReplayLosesAndDuplicatesNothing streams 20 s of audio at
 // 10× real time while the emulator drops every upstream stream after
@@ -70,9 +49,9 @@ func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
 				td.Cmp(t, s.SpeakerID, i%2, "segment %d speaker", i)
 				td.Cmp(t, s.End-s.Start, td.N(0.3, 0.011), "segment %d length", i)
 			}
-			td.Cmp(t, metricValue(t, url, "earshot_audio_lost_seconds_total"), 0.0)
-			td.Cmp(t, metricValue(t, url, "earshot_upstream_reconnects_total"), td.Gte(2.0), "the drops happened")
-			td.Cmp(t, metricValue(t, url, "earshot_upstream_duplicate_words_total"), 0.0)
+			td.Cmp(t, testrig.Metric(t, url, "earshot_audio_lost_seconds_total"), 0.0)
+			td.Cmp(t, testrig.Metric(t, url, "earshot_upstream_reconnects_total"), td.Gte(2.0), "the drops happened")
+			td.Cmp(t, testrig.Metric(t, url, "earshot_upstream_duplicate_words_total"), 0.0)
 		})
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +84,29 @@ func StartGatewayWith(tb testing.TB, dgURL string, cfg pipeline.Config, deps pip
 		hs.Close()
 	})
 	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v4/listen"
+}
+
+// Metric reads one sample, by its full name with labels, from the
+// /metrics of the gateway serving listenURL.
+func Metric(tb testing.TB, listenURL, name string) float64 {
+	tb.Helper()
+	u := "http" + strings.TrimPrefix(strings.TrimSuffix(listenURL, "/v4/listen"), "ws") + "/metrics"
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		tb.Fatalf("no metric %s at %s", name, u)
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }
