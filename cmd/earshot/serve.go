@@ -27,13 +27,25 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
 	stt := envString(fs, "stt", "EARSHOT_STT", "deepgram", "speech-to-text provider: deepgram")
 	dgURL := envString(fs, "deepgram-url", "DEEPGRAM_URL", deepgram.DefaultURL,
-		"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or `earshot emulate`")
+		"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or earshot emulate")
 	dgModel := envString(fs, "deepgram-model", "DEEPGRAM_MODEL", deepgram.DefaultModel, "Deepgram model")
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
 	readLimit := envInt(fs, "read-limit-bytes", "EARSHOT_READ_LIMIT_BYTES", pipeline.DefaultReadLimitBytes,
 		"largest client frame; a larger one closes the session with 1009")
+	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", stages.DefaultBackoffBaseMs,
+		"upstream retry: first delay's upper bound (full-jitter exponential)")
+	backoffCap := envInt(fs, "backoff-cap-ms", "EARSHOT_BACKOFF_CAP_MS", stages.DefaultBackoffCapMs,
+		"upstream retry: cap of every delay")
+	attempts := envInt(fs, "connect-attempts", "EARSHOT_CONNECT_ATTEMPTS", stages.DefaultBackoffAttempts,
+		"dials for a session's first connect before it is closed with 1011")
+	reconnects := envInt(fs, "reconnect-attempts", "EARSHOT_RECONNECT_ATTEMPTS", 0,
+		"dials per reconnect after a stream failed; 0 keeps trying while the client is there")
+	replayMs := envInt(fs, "replay-max-ms", "EARSHOT_REPLAY_MAX_MS", stages.DefaultReplayMaxMs,
+		"audio held for replay after an upstream failure; older audio is counted lost")
+	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", stages.DefaultStallTimeoutMs,
+		"replace an upstream stream that answers nothing for this long (negative: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +79,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := pipeline.New(pipeline.Config{
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
+		Connector: stages.ConnectorConfig{
+			Backoff:           stages.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
+			ReconnectAttempts: *reconnects,
+			ReplayMaxMs:       *replayMs,
+			StallTimeoutMs:    *stallMs,
+		},
 	}, pipeline.Deps{Provider: provider, Metrics: metrics.NewSet(), Logger: log})
 	if err != nil {
 		return err
