@@ -10,6 +10,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/emulate"
+	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
 )
@@ -105,6 +106,8 @@ func TestUpstreamRefusalIsRetriedThenServed(t *testing.T) {
 	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })
 	td.Cmp(t, c.Statuses[3], "ready")
 	td.Cmp(t, emu.Stats(), td.Struct(emulate.Stats{UpgradeAttempts: 3, Refused: 2, Accepted: 1}, nil))
+	td.Cmp(t, testrig.Metric(t, url, `earshot_upstream_dial_failures_total{reason="http_503"}`), 2.0)
+	td.Cmp(t, testrig.Metric(t, url, `earshot_upstream_connects_total{outcome="ok"}`), 1.0)
 }
 
 // TestUpstreamBadKeyIsNotRetried: a 401 from the upstream closes the

@@ -163,6 +163,9 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 		}
 		class := Classify(err)
 		c.deps.Metrics.streamEnds(class.String()).Inc()
+		if class != ClassAborted {
+			c.deps.Metrics.streamFailures(failureReason(err)).Inc()
+		}
 		if class != ClassRetryable {
 			return c.fail(ctx, st, out, err, false)
 		}

@@ -91,5 +91,8 @@ func (c *Connector) dial(ctx context.Context) (Stream, error) {
 	start := time.Now()
 	s, err := c.deps.Provider.Dial(ctx, c.sc)
 	c.deps.Metrics.DialSeconds.UpdateDuration(start)
+	if err != nil && Classify(err) != ClassAborted {
+		c.deps.Metrics.dialFailures(failureReason(err)).Inc()
+	}
 	return s, err
 }

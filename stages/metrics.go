@@ -1,6 +1,8 @@
 package stages
 
 import (
+	"errors"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -77,6 +79,36 @@ func NewConnectorMetrics(set *metrics.Set) *ConnectorMetrics {
 // "permanent", "exhausted"). The label set is bounded.
 func (m *ConnectorMetrics) connects(outcome string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_connects_total{outcome="` + outcome + `"}`)
+}
+
+// dialFailures counts failed dials by reason (see failureReason).
+func (m *ConnectorMetrics) dialFailures(reason string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_dial_failures_total{reason="` + reason + `"}`)
+}
+
+// failureReason is a bounded label for an upstream failure: "http_<status>",
+// "close_<code>", "stall", "circuit_open" or "network".
+func failureReason(err error) string {
+	var ue *UpstreamError
+	switch {
+	case errors.Is(err, ErrBreakerOpen):
+		return "circuit_open"
+	case errors.Is(err, ErrStalled):
+		return "stall"
+	case !errors.As(err, &ue):
+		return "network"
+	case ue.HTTPStatus >= 100 && ue.HTTPStatus <= 599:
+		return "http_" + strconv.Itoa(ue.HTTPStatus)
+	case ue.CloseCode >= 1000 && ue.CloseCode <= 4999:
+		return "close_" + strconv.Itoa(ue.CloseCode)
+	default:
+		return "network"
+	}
+}
+
+// streamFailures counts streams that failed after they opened, by reason.
+func (m *ConnectorMetrics) streamFailures(reason string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_stream_failures_total{reason="` + reason + `"}`)
 }
 
 // streamEnds counts how upstream streams ended ("closed", "retryable",
