@@ -2,8 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,22 +32,7 @@ func BenchmarkSessionAudioPath(b *testing.B) {
 	})
 	_, url := testrig.StartGateway(b, dgURL, pipeline.Config{})
 	ctx := context.Background()
-	c, _, err := websocket.Dial(ctx, url+"?sample_rate=16000&codec=pcm16", &websocket.DialOptions{
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + testrig.ClientKey}},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.CloseNow()
-	for { // wait until the upstream is connected
-		_, msg, err := c.Read(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if strings.Contains(string(msg), `"ready"`) {
-			break
-		}
-	}
+	c := testrig.DialReady(b, url+"?sample_rate=16000&codec=pcm16").Conn
 	go func() { // the client must read for control frames to be answered
 		for {
 			if _, _, err := c.Read(ctx); err != nil {

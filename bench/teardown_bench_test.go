@@ -2,9 +2,7 @@ package bench_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
 )
 
 // BenchmarkSessionTeardown measures how long a session takes to end after
@@ -32,21 +29,7 @@ func BenchmarkSessionTeardown(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		c, _, err := websocket.Dial(ctx, url+"?sample_rate=16000&codec=pcm16", &websocket.DialOptions{
-			HTTPHeader: http.Header{"Authorization": {"Bearer " + testrig.ClientKey}},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			_, msg, err := c.Read(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if strings.Contains(string(msg), `"`+stages.StatusReady+`"`) {
-				break
-			}
-		}
+		c := testrig.DialReady(b, url+"?sample_rate=16000&codec=pcm16").Conn
 		for range 5 {
 			if err := c.Write(ctx, websocket.MessageBinary, frame); err != nil {
 				b.Fatal(err)

@@ -146,3 +146,14 @@ func (c *Client) Drain(d time.Duration) error {
 		}
 	}
 }
+
+// DialReady opens a session like Dial and reads until the gateway reports
+// the upstream ready.
+func DialReady(tb testing.TB, url string) *Client {
+	tb.Helper()
+	c := Dial(tb, url)
+	c.ReadUntil(tb, 30*time.Second, func(c *Client) bool {
+		return slices.Contains(c.Statuses, stages.StatusReady)
+	})
+	return c
+}
