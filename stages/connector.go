@@ -220,7 +220,11 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 		return ctxErr(ctx)
 	}
 	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
-	if err := Send(ctx, out, Update{Kind: EventFailed, Reason: reason(err)}); err != nil {
+	code := CloseInternalError
+	if errors.Is(err, ErrCapacity) {
+		code = CloseTryAgainLater
+	}
+	if err := Send(ctx, out, Update{Kind: EventFailed, Reason: reason(err), CloseCode: code}); err != nil {
 		return err
 	}
 	lost := st.ring.held()

@@ -179,7 +179,7 @@ func TestConnectorPermanentFailureTellsAndDrains(t *testing.T) {
 		h.next(t)
 		(<-h.p.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 402, Code: "ASR_PAYMENT_REQUIRED", Reason: "out of credit"})
 		u := h.next(t)
-		td.Cmp(t, u, stages.Update{Kind: stages.EventFailed, Reason: "ASR_PAYMENT_REQUIRED: out of credit"})
+		td.Cmp(t, u, stages.Update{Kind: stages.EventFailed, Reason: "ASR_PAYMENT_REQUIRED: out of credit", CloseCode: 1011})
 		for i := range 5 { // the earlier stages never block
 			h.in <- frame(i*1600, 1600)
 		}
@@ -348,6 +348,19 @@ func TestConnectorQuickDeathWaitsBeforeRedial(t *testing.T) {
 		td.Cmp(t, time.Since(died), 500*time.Millisecond, "no tight loop")
 		d.Refuse(&stages.UpstreamError{HTTPStatus: 401})
 		td.Cmp(t, h.next(t).Kind, stages.EventFailed)
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+func TestConnectorCapacityFailureAsksToTryAgainLater(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{Backoff: stages.BackoffConfig{Attempts: 2}})
+		h.next(t)
+		busy := &stages.UpstreamError{HTTPStatus: 429, Code: "CAPACITY", Reason: "all decoders busy", Err: stages.ErrCapacity}
+		(<-h.p.Dials).Refuse(busy)
+		(<-h.p.Dials).Refuse(busy)
+		td.Cmp(t, h.next(t), stages.Update{Kind: stages.EventFailed, Reason: "CAPACITY: all decoders busy", CloseCode: 1013})
 		close(h.in)
 		td.CmpNoError(t, <-h.err)
 	})

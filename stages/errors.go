@@ -23,6 +23,10 @@ var (
 	// ErrBreakerOpen means the upstream target's circuit breaker refused
 	// an attempt without dialing (retryable).
 	ErrBreakerOpen = errors.New("upstream circuit breaker open")
+	// ErrCapacity means the upstream has no room for another stream now
+	// (e.g. every local decoder is busy). Retryable; a session that gives
+	// up on it is closed with 1013 (try again later).
+	ErrCapacity = errors.New("upstream at capacity")
 	// ErrStalled means an upstream stream took audio but sent no result
 	// for too long (retryable).
 	ErrStalled = errors.New("upstream stalled")

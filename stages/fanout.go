@@ -147,7 +147,11 @@ func statusMessage(u Update) (Message, bool) {
 		if u.Reason != "" {
 			r = "stt failed: " + u.Reason
 		}
-		return Message{CloseCode: CloseInternalError, CloseReason: r}, true
+		code := u.CloseCode
+		if code == 0 {
+			code = CloseInternalError
+		}
+		return Message{CloseCode: code, CloseReason: r}, true
 	}
 	return Message{}, false
 }

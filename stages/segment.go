@@ -62,4 +62,12 @@ type Update struct {
 	Result Result
 	// Reason is a short, client-safe reason for the state events.
 	Reason string
+	// CloseCode, for EventFailed, is the WebSocket close code the client
+	// should get: CloseTryAgainLater when the upstream was at capacity,
+	// else CloseInternalError.
+	CloseCode int
 }
+
+// CloseTryAgainLater is the WebSocket close code for "try again later"
+// (the upstream has no capacity for this session now).
+const CloseTryAgainLater = 1013
