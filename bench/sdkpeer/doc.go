@@ -8,7 +8,7 @@
 // earshot's go.mod; `go test ./...` at the repository root (and so CI)
 // does not descend into it. Run it with
 //
-//	cd bench/sdkpeer && go test -run TestPeer -v -timeout 10m .
+//	cd bench/sdkpeer && go test -run TestPeer -v -count=1 -timeout 10m .
 //
 // See TestPeer for the flags and bench/README.md for what each number
 // means and the latest results.

@@ -170,7 +170,7 @@ func runEarshot(up *Upstream, srv *pipeline.Server, url string, sig Signal, pace
 	up.WaitIdle(5 * time.Second)
 	up.Close()
 	col.Dials, col.Connect, col.Writes = up.Dials(), r.Connect, r.Writes
-	col.Outcome = fmt.Sprintf("statuses %s", strings.Join(r.Statuses, ","))
+	col.Outcome = "statuses " + countRuns(r.Statuses)
 	if r.WhyGaveUp != "" {
 		col.Outcome = fmt.Sprintf("closed %d after %s; ", r.CloseCode, ms(r.GaveUpAt)) + col.Outcome
 	}
@@ -245,4 +245,22 @@ func abortScenario(t *testing.T) string {
 		"| upstream dials before / after the abort | %d / %d | %d / %d (%s) |\n\n",
 		ms(abortAfter), ms(sdkReturn), earEnd,
 		upSDK.Dials()-int64(sdkAfter), sdkAfter, upEar.Dials()-int64(earAfter), earAfter, last)
+}
+
+// countRuns lists values in order of first appearance, with their counts.
+func countRuns(vals []string) string {
+	var order []string
+	n := map[string]int{}
+	for _, v := range vals {
+		if n[v] == 0 {
+			order = append(order, v)
+		}
+		n[v]++
+	}
+	for i, v := range order {
+		if n[v] > 1 {
+			order[i] = fmt.Sprintf("%s ×%d", v, n[v])
+		}
+	}
+	return strings.Join(order, ", ")
 }
