@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stderr)
 	case "emulate":
 		err = runEmulate(ctx, args[1:], stderr)
+	case "stream":
+		err = runStream(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -64,6 +66,7 @@ func usage(w io.Writer) {
 commands:
   serve     run the gateway (GET /v4/listen, /metrics, /healthz, /readyz)
   emulate   run an upstream that speaks Deepgram's live protocol, with fault injection
+  stream    stream a WAV file to /v4/listen like the Omi app's live test, and measure
 
 Run "earshot <command> -h" for a command's flags.
 `)
