@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/client"
 	"earshot/stages/local"
 )
 
@@ -16,11 +17,10 @@ import (
 type werOf struct{ errs, words int }
 
 func (w *werOf) add(ref, hyp string) float64 {
-	r, h := local.Words(ref), local.Words(hyp)
-	e := local.EditDistance(r, h)
-	w.errs += e
-	w.words += len(r)
-	return float64(e) / float64(len(r))
+	r := client.WER(ref, hyp)
+	w.errs += r.Edits
+	w.words += r.RefWords
+	return r.Rate
 }
 
 func (w *werOf) rate() float64 { return float64(w.errs) / float64(max(w.words, 1)) }

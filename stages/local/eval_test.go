@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"earshot/client"
 	"earshot/stages/local"
 )
 
@@ -117,7 +118,7 @@ func TestEvalPause(t *testing.T) {
 				n++
 			}
 		}
-		t.Logf("pause %5d ms: WER %s, %d results with words", pause, pct(local.WER(ref, transcript(rs))), n)
+		t.Logf("pause %5d ms: WER %s, %d results with words", pause, pct(client.WER(ref, transcript(rs)).Rate), n)
 		_ = p.Close()
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/stages"
+	"earshot/client"
 	"earshot/stages/local"
 )
 
@@ -118,7 +119,7 @@ func TestStreamedMatchesDirect(t *testing.T) {
 	}
 	td.Cmp(t, got[1], got[0], "100 ms frames")
 	td.Cmp(t, got[2], got[0], "333-byte frames")
-	td.Cmp(t, local.WER(c.ref, transcript([]stages.Result{{Words: got[0], IsFinal: true}})), td.Lte(0.5))
+	td.Cmp(t, client.WER(c.ref, transcript([]stages.Result{{Words: got[0], IsFinal: true}})).Rate, td.Lte(0.5))
 }
 
 // downsample2 halves the rate of 16-bit mono pcm with a short low-pass
@@ -180,7 +181,7 @@ func TestOtherRates(t *testing.T) {
 	} {
 		rs := decode(t, p, tc.rate, tc.pcm, frameBytes(tc.rate, 100))
 		checkCovering(t, rs, float64(len(tc.pcm)/2)/float64(tc.rate))
-		td.Cmp(t, local.WER(c.ref, transcript(rs)), td.Lte(tc.maxWER), "%d Hz: %q", tc.rate, transcript(rs))
+		td.Cmp(t, client.WER(c.ref, transcript(rs)).Rate, td.Lte(tc.maxWER), "%d Hz: %q", tc.rate, transcript(rs))
 		for _, r := range rs {
 			for _, w := range r.Words {
 				if w.Word == "forward" { // at 0.64 s at 16 kHz
@@ -449,7 +450,7 @@ func TestConcurrentStreams(t *testing.T) {
 		}
 		wg.Go(func() {
 			rs := decode(t, p, c.rate, c.pcm, frameBytes(c.rate, 100))
-			td.Cmp(t, local.WER(c.ref, transcript(rs)), td.Lte(0.34), c.name)
+			td.Cmp(t, client.WER(c.ref, transcript(rs)).Rate, td.Lte(0.34), c.name)
 		})
 	}
 	wg.Wait()
