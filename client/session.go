@@ -15,19 +15,12 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"earshot/stages"
 )
 
-// Segment is a transcript segment as the server sends it (the fields this
-// client uses).
-type Segment struct {
-	ID        string  `json:"id"`
-	Text      string  `json:"text"`
-	Speaker   string  `json:"speaker"`
-	SpeakerID int     `json:"speaker_id"`
-	IsUser    bool    `json:"is_user"`
-	Start     float64 `json:"start"`
-	End       float64 `json:"end"`
-}
+// Segment is a transcript segment as the server sends it.
+type Segment = stages.Segment
 
 // pingAnswer is what the app sends back for the server's text "ping".
 var pingAnswer = []byte{0x8A, 0x00}

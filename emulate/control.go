@@ -3,30 +3,9 @@ package emulate
 import (
 	"encoding/json"
 	"fmt"
+
+	"earshot/stages"
 )
-
-// control is a client control message, sent as a text frame.
-type control int
-
-const (
-	controlKeepAlive control = iota + 1
-	controlFinalize
-	controlCloseStream
-)
-
-// String returns the message's "type" value.
-func (c control) String() string {
-	switch c {
-	case controlKeepAlive:
-		return "KeepAlive"
-	case controlFinalize:
-		return "Finalize"
-	case controlCloseStream:
-		return "CloseStream"
-	default:
-		return fmt.Sprintf("control(%d)", int(c))
-	}
-}
 
 // maxControlBytes bounds the text frames parseControl looks at; real control
 // messages are a few dozen bytes.
@@ -36,7 +15,7 @@ const maxControlBytes = 4096
 // matched exactly) is "KeepAlive", "Finalize" or "CloseStream"
 // (case-sensitive, as Deepgram). Other members are ignored. Anything else
 // returns an error wrapping ErrBadControl; the caller ignores such frames.
-func parseControl(b []byte) (control, error) {
+func parseControl(b []byte) (stages.Control, error) {
 	if len(b) > maxControlBytes {
 		return 0, fmt.Errorf("%w: %d bytes", ErrBadControl, len(b))
 	}
@@ -55,11 +34,11 @@ func parseControl(b []byte) (control, error) {
 	}
 	switch typ {
 	case "KeepAlive":
-		return controlKeepAlive, nil
+		return stages.ControlKeepAlive, nil
 	case "Finalize":
-		return controlFinalize, nil
+		return stages.ControlFinalize, nil
 	case "CloseStream":
-		return controlCloseStream, nil
+		return stages.ControlCloseStream, nil
 	default:
 		return 0, fmt.Errorf("%w: unknown type %q", ErrBadControl, typ)
 	}

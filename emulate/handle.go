@@ -35,14 +35,14 @@ func (st *stream) handle(f frame) (end string, over bool) {
 		return "", false
 	}
 	switch c {
-	case controlKeepAlive:
+	case stages.ControlKeepAlive:
 		st.sum.KeepAlives++
-	case controlFinalize:
+	case stages.ControlFinalize:
 		st.sum.Finalizes++
 		if !st.faults.Stall {
 			st.sendFinal(st.rec.Flush(), st.samples, false, true)
 		}
-	case controlCloseStream:
+	case stages.ControlCloseStream:
 		st.sum.CloseStream = true
 		return st.closeStream()
 	}
