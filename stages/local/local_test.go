@@ -16,8 +16,8 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
-	"earshot/stages"
 	"earshot/client"
+	"earshot/stages"
 	"earshot/stages/local"
 )
 
