@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(gcc pkg-config libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us)
+packages=(gcc libc6-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us)
 src=/usr/share/pocketsphinx/model/en-us/en-us
 dest="${1:-${EARSHOT_MODEL_DIR:-.cache/pocketsphinx-model}}"
 

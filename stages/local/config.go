@@ -38,9 +38,19 @@ const (
 	ModelRateHz = 16000
 	// SetupScript builds the primed model folder.
 	SetupScript = "scripts/setup-pocketsphinx.sh"
-	// AptPackages are the Debian packages the recognizer needs.
-	AptPackages = "gcc pkg-config libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us"
+	// AptPackages are the Debian packages a tagged build needs (the C
+	// compiler, the static libraries and headers, and the model).
+	AptPackages = "gcc libc6-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us"
+	// ModelPackage is the Debian package a tagged binary needs at run
+	// time (the libraries are linked in statically).
+	ModelPackage = "pocketsphinx-en-us"
 )
+
+// Languages are the session languages a gateway serving the local
+// recognizer accepts: the model is American English, so the English
+// variants are decoded with it, and "multi" (what a client asks for when it
+// does not know) is transcribed as English. Other languages are refused.
+var Languages = []string{"multi", "en", "en-US", "en-GB", "en-AU", "en-IN", "en-NZ"}
 
 // Sentinel errors of package local. Decide with errors.Is.
 var (

@@ -3,7 +3,13 @@
 package local
 
 /*
-#cgo pkg-config: pocketsphinx sphinxbase
+// Linked statically (Debian's libpocketsphinx-dev and libsphinxbase-dev
+// ship the archives), so that the binary needs no pocketsphinx library at
+// run time: only the model files (package pocketsphinx-en-us), whose
+// absence New reports by name. Only the decoder's objects are pulled in;
+// sphinxbase's LAPACK-backed matrix code is not.
+#cgo CFLAGS: -I/usr/include/pocketsphinx -I/usr/include/sphinxbase
+#cgo LDFLAGS: -Wl,-Bstatic -lpocketsphinx -lsphinxbase -Wl,-Bdynamic -lm -lpthread
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

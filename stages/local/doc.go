@@ -11,10 +11,11 @@
 // returns an error wrapping ErrUnavailable, so a plain `go build ./...`
 // needs no C toolchain. The tagged build needs Debian's packages
 //
-//	apt-get install -y --no-install-recommends gcc pkg-config \
+//	apt-get install -y --no-install-recommends gcc libc6-dev \
 //	    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 //
-// and a primed model folder made by scripts/setup-pocketsphinx.sh (see
+// The libraries are linked statically, so a tagged binary needs only the
+// model package (pocketsphinx-en-us) at run time, and a primed model folder made by scripts/setup-pocketsphinx.sh (see
 // Config.ModelDir): Debian's en-us acoustic model whose feat.params starts
 // the live cepstral-mean normalisation from the mean of real speech rather
 // than Debian's value, so that the first session on a fresh decoder is

@@ -123,7 +123,7 @@ func (c Config) withDefaults() (Config, error) {
 // missing package gives one clear error (pocketsphinx itself may exit the
 // process on some missing files).
 func (c Config) checkFiles() error {
-	hint := fmt.Sprintf("install the Debian packages (apt-get install -y --no-install-recommends %s) and run %s", AptPackages, SetupScript)
+	hint := fmt.Sprintf("install the Debian package %s (apt-get install -y --no-install-recommends %s) and run %s", ModelPackage, ModelPackage, SetupScript)
 	st, err := os.Stat(c.ModelDir)
 	if err != nil || !st.IsDir() {
 		return fmt.Errorf("model folder %q not found (set Config.ModelDir or %s): %s: %w", c.ModelDir, ModelDirEnv, hint, ErrNoModel)
