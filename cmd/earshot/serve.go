@@ -15,7 +15,6 @@ import (
 
 	"earshot/pipeline"
 	"earshot/stages"
-	"earshot/stages/deepgram"
 )
 
 // runServe runs the gateway until ctx is done (SIGINT/SIGTERM), then
@@ -25,10 +24,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
-	stt := envString(fs, "stt", "EARSHOT_STT", "deepgram", "speech-to-text provider: deepgram")
-	dgURL := envString(fs, "deepgram-url", "DEEPGRAM_URL", deepgram.DefaultURL,
-		"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or earshot emulate")
-	dgModel := envString(fs, "deepgram-model", "DEEPGRAM_MODEL", deepgram.DefaultModel, "Deepgram model")
+	pf := defineProviderFlags(fs)
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
@@ -61,31 +57,23 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated)")
 	}
 
-	var provider stages.Provider
-	switch *stt {
-	case "deepgram":
-		key := os.Getenv("DEEPGRAM_API_KEY")
-		provider, err = deepgram.New(deepgram.Config{URL: *dgURL, APIKey: key, Model: *dgModel})
-		if err != nil {
-			return fmt.Errorf("deepgram provider: %w", err)
-		}
-		if key == "" {
-			log.Warn("DEEPGRAM_API_KEY is not set: dialing without credentials (fine for a self-hosted Deepgram or earshot emulate)")
-		}
-	default:
-		return fmt.Errorf("unknown --stt %q (available: deepgram)", *stt)
+	provider, err := pf.newProvider(log)
+	if err != nil {
+		return err
 	}
+	defer func() { _ = provider.Close() }()
 
 	srv, err := pipeline.New(pipeline.Config{
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
+		Languages:      provider.languages,
 		Connector: stages.ConnectorConfig{
 			Backoff:           stages.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
 			ReconnectAttempts: *reconnects,
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,
 		},
-	}, pipeline.Deps{Provider: provider, Metrics: metrics.NewSet(), Logger: log})
+	}, pipeline.Deps{Provider: provider.Provider, Metrics: metrics.NewSet(), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -94,7 +82,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("earshot serving", "addr", ln.Addr().String(), "stt", provider.Name(), "upstream", *dgURL)
+	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

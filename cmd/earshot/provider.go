@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"earshot/stages"
+	"earshot/stages/deepgram"
+	"earshot/stages/local"
+)
+
+// Names of --stt.
+const (
+	sttAuto     = "auto"
+	sttDeepgram = "deepgram"
+	sttLocal    = "local"
+)
+
+// providerFlags are serve's flags that choose and configure the
+// speech-to-text provider.
+type providerFlags struct {
+	stt       *string
+	dgURL     *string
+	dgModel   *string
+	modelDir  *string
+	poolSize  *int
+	pauseMs   *int
+	dgKeyName string
+}
+
+// defineProviderFlags defines the provider flags on fs.
+func defineProviderFlags(fs *flag.FlagSet) *providerFlags {
+	avail := "not in this binary: build with -tags pocketsphinx"
+	if local.Available {
+		avail = "in this binary"
+	}
+	return &providerFlags{
+		stt: envString(fs, "stt", "EARSHOT_STT", sttAuto,
+			"speech-to-text provider: deepgram, local (embedded pocketsphinx, "+avail+
+				"), or auto: local when it is in this binary and DEEPGRAM_API_KEY is not set, else deepgram"),
+		dgURL: envString(fs, "deepgram-url", "DEEPGRAM_URL", deepgram.DefaultURL,
+			"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or earshot emulate"),
+		dgModel: envString(fs, "deepgram-model", "DEEPGRAM_MODEL", deepgram.DefaultModel, "Deepgram model"),
+		modelDir: envString(fs, "model-dir", local.ModelDirEnv, local.DefaultModelDir,
+			"local: primed pocketsphinx model folder, made by "+local.SetupScript),
+		poolSize: envInt(fs, "local-pool-size", "EARSHOT_LOCAL_POOL_SIZE", local.DefaultPoolSize,
+			"local: decoders loaded at start-up (~97 MiB each); sessions beyond them are closed with 1013"),
+		pauseMs: envInt(fs, "local-pause-ms", "EARSHOT_LOCAL_PAUSE_MS", local.DefaultPauseMs,
+			"local: silence that ends an utterance and gives its final result"),
+		dgKeyName: "DEEPGRAM_API_KEY",
+	}
+}
+
+// chosen resolves --stt auto.
+func (f *providerFlags) chosen() string {
+	if *f.stt != sttAuto {
+		return *f.stt
+	}
+	if local.Available && os.Getenv(f.dgKeyName) == "" {
+		return sttLocal
+	}
+	return sttDeepgram
+}
+
+// provider is the chosen provider with what the gateway must know about
+// it: the languages it accepts (nil: the gateway's default) and what to
+// log about it at start-up.
+type provider struct {
+	stages.Provider
+	languages []string
+	logAttrs  []any
+}
+
+// Close releases the provider's resources (the local recognizer's
+// decoders) once no session uses it.
+func (p *provider) Close() error {
+	if c, ok := p.Provider.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// errNoLocal is the error for --stt local in a binary built without the
+// recognizer.
+var errNoLocal = errors.New("--stt local: this binary was built without the local recognizer; " +
+	"build it with `go build -tags pocketsphinx ./cmd/earshot` (or `task build`) after " +
+	"`bash " + local.SetupScript + "`")
+
+// newProvider builds the provider chosen by the flags. The caller closes
+// it.
+func (f *providerFlags) newProvider(log *slog.Logger) (*provider, error) {
+	switch name := f.chosen(); name {
+	case sttDeepgram:
+		key := os.Getenv(f.dgKeyName)
+		p, err := deepgram.New(deepgram.Config{URL: *f.dgURL, APIKey: key, Model: *f.dgModel})
+		if err != nil {
+			return nil, fmt.Errorf("deepgram provider: %w", err)
+		}
+		if key == "" {
+			log.Warn("DEEPGRAM_API_KEY is not set: dialing without credentials (fine for a self-hosted Deepgram or earshot emulate)")
+		}
+		return &provider{Provider: p, logAttrs: []any{"upstream", *f.dgURL, "model", *f.dgModel}}, nil
+	case sttLocal:
+		if !local.Available {
+			return nil, errNoLocal
+		}
+		p, err := local.New(local.Config{ModelDir: *f.modelDir, PoolSize: *f.poolSize, PauseMs: *f.pauseMs}, log)
+		if err != nil {
+			return nil, err
+		}
+		return &provider{Provider: p, languages: local.Languages, logAttrs: []any{
+			"model_dir", *f.modelDir, "decoders", *f.poolSize, "pause_ms", *f.pauseMs, "languages", local.Languages,
+		}}, nil
+	default:
+		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, local)", name)
+	}
+}
