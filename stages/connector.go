@@ -33,6 +33,14 @@ type ConnectorConfig struct {
 	// long is declared stalled and replaced. Halfway, the connector sends
 	// one Finalize to prompt a result. Default 20000; negative disables.
 	StallTimeoutMs int
+	// FinalizeIdleMs: when the client's audio pauses this long while
+	// audio sent upstream is not yet covered by a final result, the
+	// connector sends one Finalize, so that the words of an utterance the
+	// upstream has not ended (it ends utterances at silence in the audio,
+	// and no audio is coming) reach the client while it waits, rather than
+	// only at CloseStream after it left. Sent once per pause. Default 1000
+	// (ten times a client's 100 ms frame interval); negative disables.
+	FinalizeIdleMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
 	// first (no tight loops). Default 2000.
@@ -46,6 +54,7 @@ const (
 	DefaultReplayMaxMs     = 30000
 	DefaultStallTimeoutMs  = 20000
 	DefaultMinStreamMs     = 2000
+	DefaultFinalizeIdleMs  = 1000
 )
 
 // unlimitedAttempts stands for "keep trying while the client is there".
@@ -64,6 +73,7 @@ func (c ConnectorConfig) withDefaults() ConnectorConfig {
 	def(&c.ReplayMaxMs, DefaultReplayMaxMs)
 	def(&c.StallTimeoutMs, DefaultStallTimeoutMs)
 	def(&c.MinStreamMs, DefaultMinStreamMs)
+	def(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
 	return c
 }
 

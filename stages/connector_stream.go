@@ -73,8 +73,11 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 	defer keepAlive.Stop()
 	watch := newStallWatch(c.cfg.StallTimeoutMs)
 	defer watch.stop()
+	pause := newPauseWatch(c.cfg.FinalizeIdleMs)
+	defer pause.stop()
 	if replaying {
 		watch.sent(rx.results.Load())
+		pause.sent()
 	}
 	for {
 		select {
@@ -91,7 +94,17 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 				return fail(err)
 			}
 			watch.sent(rx.results.Load())
+			pause.sent()
 			keepAlive.Reset(idle)
+		case <-pause.c():
+			// The audio paused: ask for the pending words once, unless
+			// finals already cover everything sent.
+			if rx.acked.Load() < st.ring.end {
+				if err := s.SendControl(ioCtx, ControlFinalize); err != nil {
+					return fail(c.sendFailed(s, recvDone, err))
+				}
+				c.deps.Metrics.IdleFinalizes.Inc()
+			}
 		case <-keepAlive.C:
 			if err := s.SendControl(ioCtx, ControlKeepAlive); err != nil {
 				return fail(c.sendFailed(s, recvDone, err))

@@ -108,7 +108,7 @@ func TestConnectorStreamsAudioAndMapsResults(t *testing.T) {
 
 func TestConnectorKeepAliveAfterIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := startConnector(t, t.Context(), stages.ConnectorConfig{KeepAliveIdleMs: 5000})
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{KeepAliveIdleMs: 5000, FinalizeIdleMs: -1})
 		h.next(t)
 		s := stagestest.NewStream(16)
 		(<-h.p.Dials).Accept(s)
@@ -269,9 +269,50 @@ func TestConnectorRingOverflowIsCountedAsLost(t *testing.T) {
 	})
 }
 
+func TestConnectorFinalizesWhenAudioPauses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{FinalizeIdleMs: 1000, KeepAliveIdleMs: 5000})
+		h.next(t)
+		s := stagestest.NewStream(32)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		// Audio every 100 ms: no pause, no Finalize.
+		for i := range 20 {
+			h.in <- frame(i*1600, 1600)
+			<-s.Audio
+			time.Sleep(100 * time.Millisecond)
+		}
+		paused := time.Now().Add(-100 * time.Millisecond)
+		td.Cmp(t, <-s.Controls, stages.ControlFinalize, "the audio paused with words pending")
+		td.Cmp(t, time.Since(paused), time.Second)
+		td.Cmp(t, h.m.IdleFinalizes.Get(), uint64(1))
+		// Its answer covers the audio; the pause goes on: only the
+		// KeepAlive follows, once per pause.
+		s.Push(stages.Result{IsFinal: true, FromFinalize: true, StartSec: 0, DurationSec: 2,
+			Words: []stages.Word{{Word: "hello", StartSec: 0.5, EndSec: 0.9}}})
+		td.Cmp(t, h.next(t).Kind, stages.EventResult)
+		td.Cmp(t, <-s.Controls, stages.ControlKeepAlive)
+		td.Cmp(t, time.Since(paused), 5*time.Second)
+
+		// Audio again, then finals cover all of it before the pause
+		// ends: nothing to ask for.
+		h.in <- frame(32000, 1600)
+		<-s.Audio
+		s.Push(stages.Result{IsFinal: true, StartSec: 2, DurationSec: 0.1})
+		td.Cmp(t, h.next(t).Kind, stages.EventResult)
+		resumed := time.Now()
+		td.Cmp(t, <-s.Controls, stages.ControlKeepAlive, "no Finalize: finals cover everything sent")
+		td.Cmp(t, time.Since(resumed), 5*time.Second)
+		td.Cmp(t, h.m.IdleFinalizes.Get(), uint64(1))
+		close(h.in)
+		endOnCloseStream(s)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
 func TestConnectorStalledStreamIsProbedThenReplaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000})
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000, FinalizeIdleMs: -1})
 		h.next(t)
 		s1 := stagestest.NewStream(32)
 		(<-h.p.Dials).Accept(s1)
@@ -298,7 +339,7 @@ func TestConnectorStalledStreamIsProbedThenReplaced(t *testing.T) {
 
 func TestConnectorAnsweredProbeKeepsTheStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000})
+		h := startConnector(t, t.Context(), stages.ConnectorConfig{StallTimeoutMs: 10_000, KeepAliveIdleMs: 60_000, FinalizeIdleMs: -1})
 		h.next(t)
 		s := stagestest.NewStream(32)
 		(<-h.p.Dials).Accept(s)

@@ -19,6 +19,9 @@ type ConnectorMetrics struct {
 	DialSeconds *metrics.PrometheusHistogram
 	// KeepAlives counts KeepAlive messages sent.
 	KeepAlives *metrics.Counter
+	// IdleFinalizes counts Finalize messages sent because the client's
+	// audio paused with words not yet final (ConnectorConfig.FinalizeIdleMs).
+	IdleFinalizes *metrics.Counter
 	// Reconnects counts streams opened after a stream of the same session
 	// failed.
 	Reconnects *metrics.Counter
@@ -65,6 +68,7 @@ func NewConnectorMetrics(set *metrics.Set) *ConnectorMetrics {
 		Attempts:        set.NewCounter(`earshot_upstream_connect_attempts_total`),
 		DialSeconds:     set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
 		KeepAlives:      set.NewCounter(`earshot_upstream_keepalives_total`),
+		IdleFinalizes:   set.NewCounter(`earshot_upstream_idle_finalizes_total`),
 		Reconnects:      set.NewCounter(`earshot_upstream_reconnects_total`),
 		SentSeconds:     set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
 		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),

@@ -83,3 +83,43 @@ func (w *stallWatch) stop() {
 		w.t.Stop()
 	}
 }
+
+// pauseWatch notices that the client's audio paused: it fires once,
+// FinalizeIdleMs after the last audio sent, and not again until more
+// audio is sent. Owned by the connector's loop; not concurrent.
+type pauseWatch struct {
+	d time.Duration // 0: disabled
+	t *time.Timer
+}
+
+func newPauseWatch(idleMs int) *pauseWatch {
+	w := &pauseWatch{}
+	if idleMs > 0 {
+		w.d = time.Duration(idleMs) * time.Millisecond
+		w.t = time.NewTimer(w.d)
+		w.t.Stop()
+	}
+	return w
+}
+
+// c is the channel to select on; nil (never ready) when disabled.
+func (w *pauseWatch) c() <-chan time.Time {
+	if w.t == nil {
+		return nil
+	}
+	return w.t.C
+}
+
+// sent records that audio went upstream: the pause starts over.
+func (w *pauseWatch) sent() {
+	if w.t != nil {
+		w.t.Reset(w.d)
+	}
+}
+
+// stop releases the timer.
+func (w *pauseWatch) stop() {
+	if w.t != nil {
+		w.t.Stop()
+	}
+}
