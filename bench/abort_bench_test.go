@@ -81,7 +81,7 @@ func runAbort(b *testing.B, m abortMode) []time.Duration {
 	ended := make(chan pipeline.SessionSummary, 2*abortSessions)
 	emu, dgURL := testrig.StartEmulator(b, emulate.Config{
 		Faults:     emulate.Faults{RefuseFirst: 1 << 30, RefuseStatus: 503},
-		Recognizer: func(int) emulate.Recognizer { return silentRecognizer{} },
+		Recognizer: func(int) (emulate.Recognizer, error) { return silentRecognizer{}, nil },
 	})
 	cfg := pipeline.Config{
 		Connector: stages.ConnectorConfig{

@@ -202,11 +202,11 @@ func runOutage(b *testing.B, v outageVariant) {
 	log := newFrameLog(healthySessions, int(total/frameEvery))
 
 	_, okURL := testrig.StartEmulator(b, emulate.Config{
-		Recognizer: func(int) emulate.Recognizer { return tagRecognizer{log: log} },
+		Recognizer: func(int) (emulate.Recognizer, error) { return tagRecognizer{log: log}, nil },
 	})
 	crowdCfg := emulate.Config{
 		Faults:     emulate.Faults{RefuseFirst: 1 << 30, RefuseStatus: 503},
-		Recognizer: func(int) emulate.Recognizer { return silentRecognizer{} },
+		Recognizer: func(int) (emulate.Recognizer, error) { return silentRecognizer{}, nil },
 	}
 	if v.healthyCrowd {
 		crowdCfg.Faults = emulate.Faults{}

@@ -27,7 +27,7 @@ func (silentRecognizer) Flush() []stages.Word        { return nil }
 func BenchmarkSessionAudioPath(b *testing.B) {
 	ended := make(chan emulate.StreamSummary, 1)
 	_, dgURL := testrig.StartEmulator(b, emulate.Config{
-		Recognizer:  func(int) emulate.Recognizer { return silentRecognizer{} },
+		Recognizer:  func(int) (emulate.Recognizer, error) { return silentRecognizer{}, nil },
 		OnStreamEnd: func(s emulate.StreamSummary) { ended <- s },
 	})
 	_, url := testrig.StartGateway(b, dgURL, pipeline.Config{})

@@ -20,7 +20,7 @@ import (
 // Reports the median and the 99th percentile over b.N sessions.
 func BenchmarkSessionTeardown(b *testing.B) {
 	_, dgURL := testrig.StartEmulator(b, emulate.Config{
-		Recognizer: func(int) emulate.Recognizer { return silentRecognizer{} },
+		Recognizer: func(int) (emulate.Recognizer, error) { return silentRecognizer{}, nil },
 	})
 	srv, url := testrig.StartGateway(b, dgURL, pipeline.Config{})
 	ctx := context.Background()

@@ -29,7 +29,9 @@ type Config struct {
 	IdleTimeoutMs int
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
-	// Recognizer makes one Recognizer per stream. Nil means EnergyTest.
+	// Recognizer makes one Recognizer per stream, before the upgrade is
+	// answered; its errors refuse the upgrade (429 at capacity, else 500).
+	// Nil means EnergyTest. See NewRecognizer and FromProvider.
 	Recognizer NewRecognizer
 	// OnStreamEnd, if set, is called exactly once per accepted stream,
 	// after its connection is closed, from the stream's goroutine. Close
@@ -111,14 +113,15 @@ type Stats struct {
 	// UpgradeAttempts counts GET /v1/listen requests.
 	UpgradeAttempts int64
 	// Refused counts attempts answered with an HTTP error (faults, auth,
-	// parameters, shutdown).
+	// parameters, recognizer, shutdown).
 	Refused int64
 	// Accepted counts completed upgrades. A stream is counted (here and
 	// in Active) just before its 101 response is sent, so a client whose
 	// Dial returned already sees it.
 	Accepted int64
 	// Active counts streams open now. A stream leaves it after its
-	// connection is closed and before OnStreamEnd is called.
+	// connection and its recognizer are closed and before OnStreamEnd is
+	// called.
 	Active int64
 }
 

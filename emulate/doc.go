@@ -5,10 +5,18 @@
 //
 // # Recognition
 //
-// The emulator does not recognise speech. Its Recognizer is pluggable; the
-// only one provided, EnergyTest (`--recognizer energy-test`), finds bursts of
-// loud audio and names each after its start time ("t1500"), so that a test
-// can account for every second of audio it sent. Its rules are on EnergyTest.
+// The Recognizer is pluggable. The default, EnergyTest (`--recognizer
+// energy-test`), does not recognise speech: it finds bursts of loud audio
+// and names each after its start time ("t1500"), so that a test can
+// account for every second of audio it sent. Its rules are on EnergyTest.
+//
+// FromProvider turns a synchronous stages.Provider into recognizers: with
+// the embedded local recognizer (earshot/stages/local, `--recognizer
+// pocketsphinx` in binaries built with the pocketsphinx tag) the emulator
+// transcribes real speech, so that the Deepgram provider can be exercised
+// end to end. Each stream then holds one of its decoders; when all are
+// busy the upgrade is refused with 429, as Deepgram refuses a project over
+// its concurrency limit.
 //
 // # Handshake
 //
@@ -17,9 +25,12 @@
 // (Faults.HandshakeDelayMs), refused by fault (Faults.RefuseFirst), refused
 // with 401 INVALID_AUTH without a valid key (Config.APIKey), refused with 400
 // for parameters the emulator cannot serve (only encoding=linear16 with a
-// sample_rate, mono). Refusals are plain HTTP responses with Deepgram's
-// dg-error and dg-request-id headers and JSON body. The upgrade response
-// also carries dg-request-id. Any origin is allowed and compression is off.
+// sample_rate, mono), and refused when its recognizer cannot be made (see
+// NewRecognizer): 429 TOO_MANY_REQUESTS when the recognizer is at capacity
+// (stages.ErrCapacity), else 500. Refusals are plain HTTP responses with
+// Deepgram's dg-error and dg-request-id headers and JSON body. The upgrade
+// response also carries dg-request-id. Any origin is allowed and
+// compression is off.
 //
 // # Stream
 //
@@ -66,6 +77,8 @@
 // # Concurrency
 //
 // A stream is served by its HTTP handler goroutine, which does every write
-// and close, and one reader goroutine. Server.Close ends all streams and
-// waits for both goroutines of each, and for OnStreamEnd.
+// and close and every call to the stream's Recognizer (closing it, if it
+// is an io.Closer, when the stream ends), and one reader goroutine.
+// Server.Close ends all streams and waits for both goroutines of each, and
+// for OnStreamEnd.
 package emulate

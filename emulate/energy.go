@@ -7,25 +7,6 @@ import (
 	"earshot/stages"
 )
 
-// Recognizer turns one stream's linear16 mono audio into words. Times in
-// returned words are seconds since the start of the stream in provider time:
-// they count audio received, not wall time.
-//
-// A Recognizer serves one stream and is called from that stream's goroutine
-// only; it need not be safe for concurrent use.
-type Recognizer interface {
-	// Accept feeds audio (whole little-endian int16 samples; the server
-	// carries an odd trailing byte over to the next frame) and returns the
-	// words that are now complete, in time order. pcm is not retained.
-	Accept(pcm []byte) []stages.Word
-	// Flush ends any word in progress and returns it (used on Finalize and
-	// CloseStream). The stream may go on after a Flush.
-	Flush() []stages.Word
-}
-
-// NewRecognizer makes one Recognizer per stream.
-type NewRecognizer func(sampleRateHz int) Recognizer
-
 // Energy-test thresholds. They are part of EnergyTest's contract: tests
 // build signals against them.
 const (
@@ -55,8 +36,10 @@ const (
 // Partial frames carry over between Accept calls. Flush closes an open burst
 // at the end of its last loud frame; a partial frame stays pending and is
 // judged once complete, so the frame grid never shifts.
-func EnergyTest(sampleRateHz int) Recognizer {
-	return &energy{rate: int64(max(sampleRateHz, 1))}
+//
+// It never fails, holds no resources, and may be called concurrently.
+func EnergyTest(sampleRateHz int) (Recognizer, error) {
+	return &energy{rate: int64(max(sampleRateHz, 1))}, nil
 }
 
 type energy struct {

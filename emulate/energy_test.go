@@ -32,6 +32,14 @@ func (w *wave) run(ms, amp int) *wave {
 	return w
 }
 
+// newEnergy is EnergyTest's recognizer at rate.
+func newEnergy(t *testing.T, rate int) emulate.Recognizer {
+	t.Helper()
+	r, err := emulate.EnergyTest(rate)
+	td.Require(t).CmpNoError(err)
+	return r
+}
+
 // feed passes pcm to r in chunks of chunk bytes (rounded down to whole
 // samples, at least one), then flushes, and returns every word.
 func feed(r emulate.Recognizer, pcm []byte, chunk int) []stages.Word {
@@ -62,13 +70,13 @@ func TestEnergyBurstsAcrossChunks(t *testing.T) {
 	}
 	for _, chunk := range []int{2, 6, 320, 322, 3200, 3202, 17777, len(w.pcm)} {
 		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
-			td.Cmp(t, feed(emulate.EnergyTest(testRate), w.pcm, chunk), want)
+			td.Cmp(t, feed(newEnergy(t, testRate), w.pcm, chunk), want)
 		})
 	}
 }
 
 func TestEnergyWordsCompleteAfterGap(t *testing.T) {
-	r := emulate.EnergyTest(testRate)
+	r := newEnergy(t, testRate)
 	td.CmpEmpty(t, r.Accept((&wave{rate: testRate}).run(100, 0).run(100, 4000).run(190, 0).pcm),
 		"190 ms of quiet do not end a burst")
 	td.Cmp(t, r.Accept((&wave{rate: testRate}).run(10, 0).pcm),
@@ -78,10 +86,10 @@ func TestEnergyWordsCompleteAfterGap(t *testing.T) {
 
 func TestEnergyGapMergesBursts(t *testing.T) {
 	merged := (&wave{rate: testRate}).run(100, 4000).run(190, 0).run(100, 4000).run(300, 0)
-	td.Cmp(t, feed(emulate.EnergyTest(testRate), merged.pcm, 640),
+	td.Cmp(t, feed(newEnergy(t, testRate), merged.pcm, 640),
 		[]stages.Word{word("t0", 0, 0.39, 0)})
 	split := (&wave{rate: testRate}).run(100, 4000).run(200, 0).run(100, 4000).run(300, 0)
-	td.Cmp(t, feed(emulate.EnergyTest(testRate), split.pcm, 640),
+	td.Cmp(t, feed(newEnergy(t, testRate), split.pcm, 640),
 		[]stages.Word{word("t0", 0, 0.1, 0), word("t300", 0.3, 0.4, 0)})
 }
 
@@ -97,7 +105,7 @@ func TestEnergyThresholds(t *testing.T) {
 		{amp: 32767, words: []stages.Word{word("t0", 0, 0.1, 1)}},
 	} {
 		w := (&wave{rate: testRate}).run(100, tc.amp).run(300, 0)
-		td.Cmp(t, feed(emulate.EnergyTest(testRate), w.pcm, 320), td.Smuggle(nilIfEmpty, tc.words), "amplitude %d", tc.amp)
+		td.Cmp(t, feed(newEnergy(t, testRate), w.pcm, 320), td.Smuggle(nilIfEmpty, tc.words), "amplitude %d", tc.amp)
 	}
 }
 
@@ -111,11 +119,11 @@ func nilIfEmpty(w []stages.Word) []stages.Word {
 func TestEnergySpeakerIsBurstPeak(t *testing.T) {
 	// A quiet start and a loud end: the peak over the whole burst counts.
 	w := (&wave{rate: testRate}).run(100, 3000).run(50, 20000).run(300, 0)
-	td.Cmp(t, feed(emulate.EnergyTest(testRate), w.pcm, 4000), []stages.Word{word("t0", 0, 0.15, 1)})
+	td.Cmp(t, feed(newEnergy(t, testRate), w.pcm, 4000), []stages.Word{word("t0", 0, 0.15, 1)})
 }
 
 func TestEnergyFlush(t *testing.T) {
-	r := emulate.EnergyTest(testRate)
+	r := newEnergy(t, testRate)
 	td.CmpNil(t, r.Flush(), "nothing open")
 	td.CmpEmpty(t, r.Accept((&wave{rate: testRate}).run(200, 0).run(300, 4000).pcm))
 	td.Cmp(t, r.Flush(), []stages.Word{word("t200", 0.2, 0.5, 0)})
@@ -126,7 +134,7 @@ func TestEnergyFlush(t *testing.T) {
 }
 
 func TestEnergyPartialFrameWaits(t *testing.T) {
-	r := emulate.EnergyTest(testRate)
+	r := newEnergy(t, testRate)
 	// 5 ms of tone: half a frame, not judged yet, so Flush has nothing.
 	td.CmpEmpty(t, r.Accept((&wave{rate: testRate}).run(5, 4000).pcm))
 	td.CmpNil(t, r.Flush())
@@ -139,7 +147,7 @@ func TestEnergyOddRates(t *testing.T) {
 	// exact (frame k starts at sample k·rate/100).
 	for _, rate := range []int{8000, 22050, 44100, 48000} {
 		w := (&wave{rate: rate}).run(1000, 0).run(250, 9000).run(400, 0).run(1230, 0).run(70, 17000).run(300, 0)
-		td.Cmp(t, feed(emulate.EnergyTest(rate), w.pcm, 999),
+		td.Cmp(t, feed(newEnergy(t, rate), w.pcm, 999),
 			[]stages.Word{word("t1000", 1, 1.25, 0), word("t2880", 2.88, 2.95, 1)}, "rate %d", rate)
 	}
 }

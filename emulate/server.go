@@ -139,6 +139,11 @@ func (s *Server) serveListen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	rec, ok := s.openRecognizer(w, id, p.sampleRateHz, log)
+	if !ok {
+		return
+	}
+
 	w.Header().Set("dg-request-id", id)
 	// Count the stream before Accept sends 101, so that a client that has
 	// its connection already sees it in Stats; undo if Accept fails.
@@ -156,14 +161,16 @@ func (s *Server) serveListen(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(-1)
 		s.refused.Add(1)
 		log.Info("emulate: upgrade failed", "err", err)
+		closeRecognizer(rec, log)
 		return
 	}
 	conn.SetReadLimit(readLimitBytes)
 	log.Info("emulate: stream opened", "sample_rate", p.sampleRateHz, "model", p.model)
 
-	st := newStream(s, conn, id, r.URL.Query(), p, log)
+	st := newStream(s, conn, id, r.URL.Query(), p, rec, log)
 	end := st.run()
 	st.sum.End, st.sum.Ended = end, time.Now()
+	closeRecognizer(rec, log)
 	s.active.Add(-1)
 	log.Info("emulate: stream ended", "end", end, "audio_bytes", st.sum.AudioBytes,
 		"audio_sec", fmt.Sprintf("%.3f", float64(st.samples)/float64(p.sampleRateHz)),

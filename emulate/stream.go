@@ -50,7 +50,8 @@ type stream struct {
 	readErr  error
 }
 
-func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p streamParams, log *slog.Logger) *stream {
+// newStream serves conn with rec, which the caller closes after run.
+func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p streamParams, rec Recognizer, log *slog.Logger) *stream {
 	return &stream{
 		conn:   conn,
 		log:    log,
@@ -60,7 +61,7 @@ func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p strea
 		id:     id,
 		p:      p,
 		model:  newModel(p.model),
-		rec:    s.cfg.Recognizer(p.sampleRateHz),
+		rec:    rec,
 		sum:    StreamSummary{ID: id, Params: q, Opened: time.Now()},
 	}
 }

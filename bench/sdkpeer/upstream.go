@@ -59,12 +59,16 @@ func StartUpstream(cfg UpstreamConfig) (*Upstream, error) {
 	emu, err := emulate.NewServer(emulate.Config{
 		APIKey: cfg.APIKey,
 		Faults: cfg.Faults,
-		Recognizer: func(rate int) emulate.Recognizer {
-			t := &Tap{inner: emulate.EnergyTest(rate)}
+		Recognizer: func(rate int) (emulate.Recognizer, error) {
+			inner, err := emulate.EnergyTest(rate)
+			if err != nil {
+				return nil, err
+			}
+			t := &Tap{inner: inner}
 			u.mu.Lock()
 			u.taps = append(u.taps, t)
 			u.mu.Unlock()
-			return t
+			return t, nil
 		},
 		OnStreamEnd: func(s emulate.StreamSummary) {
 			u.mu.Lock()

@@ -12,19 +12,10 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"earshot/emulate"
 )
-
-// emulateRecognizers are the recognizers `earshot emulate --recognizer`
-// offers, by name.
-var emulateRecognizers = map[string]emulate.NewRecognizer{
-	// Not speech recognition: one word per burst of loud audio, named
-	// after its start ("t1500"). See emulate.EnergyTest.
-	"energy-test": emulate.EnergyTest,
-}
 
 // emulateShutdownTimeout bounds the HTTP server's shutdown after the
 // emulator has ended its streams.
@@ -34,18 +25,21 @@ const emulateShutdownTimeout = 5 * time.Second
 // emulator with fault injection, serving until ctx is done and then shutting
 // down cleanly (streams end with close 1001). Usage and logs go to stderr.
 // It returns flag.ErrHelp for -h, and an error for bad flags, a listen
-// failure or a server failure. The API key (flag or EMULATE_API_KEY) is
-// never printed or logged.
+// failure, a recognizer that cannot start (e.g. pocketsphinx without its
+// model) or a server failure. The recognizer starts once, before the
+// listener, and is stopped after the emulator's streams have ended. The API
+// key (flag or EMULATE_API_KEY) is never printed or logged.
 func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	names := slices.Sorted(maps.Keys(emulateRecognizers))
+	recognizers := emulateRecognizers()
+	names := slices.Sorted(maps.Keys(recognizers))
 	var cfg emulate.Config
 	addr := envString(fs, "addr", "EMULATE_ADDR", "127.0.0.1:8791", "listen address (host:port)")
 	// Not envString: its default would print the key in -h.
 	key := fs.String("api-key", "", "require this API key (\"Authorization: Token <key>\"); empty: no auth (env EMULATE_API_KEY)")
-	recog := envString(fs, "recognizer", "EMULATE_RECOGNIZER", "energy-test",
-		"recognizer: "+strings.Join(names, ", ")+" (energy-test is NOT speech recognition: one word per loud burst, named by its start)")
+	recog := envString(fs, "recognizer", "EMULATE_RECOGNIZER", "energy-test", recognizerUsage(names))
+	recogOptions := addRecognizerFlags(fs)
 	logLevel := envString(fs, "log-level", "EMULATE_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	idle := envInt(fs, "idle-timeout-ms", "EMULATE_IDLE_TIMEOUT_MS", emulate.DefaultIdleTimeoutMs,
 		"close a stream with 1011 NET-0001 after this many ms without a frame")
@@ -68,11 +62,10 @@ func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkEnv(); err != nil {
 		return err
 	}
-	newRec, ok := emulateRecognizers[*recog]
+	startRecognizer, ok := recognizers[*recog]
 	if !ok {
-		return fmt.Errorf("unknown --recognizer %q (available: %s)", *recog, strings.Join(names, ", "))
+		return unknownRecognizer(*recog, names)
 	}
-	cfg.Recognizer = newRec
 	cfg.APIKey = *key
 	if cfg.APIKey == "" {
 		cfg.APIKey = os.Getenv("EMULATE_API_KEY")
@@ -92,6 +85,18 @@ func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	newRec, stopRecognizer, err := startRecognizer(recogOptions(), logger)
+	if err != nil {
+		return err
+	}
+	// Runs on return, after srv.Close below has ended the streams (and
+	// closed their recognizers).
+	defer func() {
+		if err := stopRecognizer(); err != nil {
+			logger.Warn("emulate: stopping the recognizer", "recognizer", *recog, "err", err)
+		}
+	}()
+	cfg.Recognizer = newRec
 	srv, err := emulate.NewServer(cfg, logger)
 	if err != nil {
 		return err

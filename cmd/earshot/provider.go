@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -84,11 +83,14 @@ func (p *provider) Close() error {
 	return nil
 }
 
-// errNoLocal is the error for --stt local in a binary built without the
-// recognizer.
-var errNoLocal = errors.New("--stt local: this binary was built without the local recognizer; " +
-	"build it with `go build -tags pocketsphinx ./cmd/earshot` (or `task build`) after " +
-	"`bash " + local.SetupScript + "`")
+// errNoLocal is the error for asking for the embedded recognizer (what
+// names the flag) in a binary built without it. It wraps
+// local.ErrUnavailable and says how to build one.
+func errNoLocal(what string) error {
+	return fmt.Errorf("%s: %w: `task build`, or go build -tags pocketsphinx -o bin/earshot ./cmd/earshot "+
+		"(needs cgo and the Debian packages %s), then run %s for the model",
+		what, local.ErrUnavailable, local.AptPackages, local.SetupScript)
+}
 
 // newProvider builds the provider chosen by the flags. The caller closes
 // it.
@@ -106,7 +108,7 @@ func (f *providerFlags) newProvider(log *slog.Logger) (*provider, error) {
 		return &provider{Provider: p, logAttrs: []any{"upstream", *f.dgURL, "model", *f.dgModel}}, nil
 	case sttLocal:
 		if !local.Available {
-			return nil, errNoLocal
+			return nil, errNoLocal("--stt local")
 		}
 		p, err := local.New(local.Config{ModelDir: *f.modelDir, PoolSize: *f.poolSize, PauseMs: *f.pauseMs}, log)
 		if err != nil {

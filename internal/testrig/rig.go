@@ -4,7 +4,6 @@
 package testrig
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,9 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/VictoriaMetrics/metrics"
 
 	"earshot/emulate"
 	"earshot/pipeline"
@@ -64,26 +60,7 @@ func StartGatewayWith(tb testing.TB, dgURL string, cfg pipeline.Config, deps pip
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.APIKeys = []string{ClientKey}
-	deps.Provider = p
-	if deps.Metrics == nil {
-		deps.Metrics = metrics.NewSet()
-	}
-	if deps.Logger == nil {
-		deps.Logger = Quiet()
-	}
-	srv, err := pipeline.New(cfg, deps)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	})
-	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v4/listen"
+	return StartGatewayProvider(tb, p, cfg, deps)
 }
 
 // Metric reads one sample, by its full name with labels, from the
