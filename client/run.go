@@ -21,7 +21,8 @@ type Mode string
 // The modes.
 const (
 	// ModePodcast streams the audio (Loops times) in one session, waits
-	// WaitFinal for the last segments, and closes with 1000.
+	// for the last segments (until WaitFinal passes without an update),
+	// and closes with 1000.
 	ModePodcast Mode = "podcast"
 	// ModeDisconnect streams in one session and closes it with 1000
 	// DisconnectAfter after connecting, wherever the audio is (waiting
@@ -34,9 +35,12 @@ const (
 
 // Defaults.
 const (
-	DefaultURL             = "ws://127.0.0.1:8790/v4/listen"
-	DefaultSampleRate      = 16000
-	DefaultWaitFinal       = 3 * time.Second
+	DefaultURL        = "ws://127.0.0.1:8790/v4/listen"
+	DefaultSampleRate = 16000
+	DefaultWaitFinal  = 3 * time.Second
+	// WaitFinalRounds bounds the wait after the audio: at most this many
+	// times WaitFinal, however often segments keep coming.
+	WaitFinalRounds        = 10
 	DefaultDisconnectAfter = 5 * time.Second
 	DefaultSessions        = 3
 	DefaultStagger         = 3 * time.Second
@@ -70,8 +74,10 @@ type Config struct {
 	DisconnectAfter time.Duration
 	Sessions        int
 	Stagger         time.Duration
-	// WaitFinal is how long a session stays open after the audio to
-	// receive the last segments.
+	// WaitFinal is how long a session stays open after the audio without
+	// a segment update before it closes: each update starts the wait
+	// over (a gateway decoding a backlog keeps the session), up to
+	// WaitFinalRounds times WaitFinal in all.
 	WaitFinal time.Duration
 	// Ref is the reference text of one pass of the audio ("" for none);
 	// with Loops > 1 it is repeated as many times.

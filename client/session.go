@@ -53,6 +53,9 @@ type session struct {
 	prog   *progress
 
 	start time.Time // when the dial began
+	// updated gets a token (without blocking) on every segment update,
+	// so that the wait after the audio starts over.
+	updated chan struct{}
 
 	mu         sync.Mutex
 	order      []string
@@ -106,6 +109,7 @@ func (s *session) run(ctx context.Context, delay time.Duration) SessionResult {
 	}
 	s.start = time.Now()
 	s.segs, s.deleted = map[string]Segment{}, map[string]bool{}
+	s.updated = make(chan struct{}, 1)
 	u, err := s.cfg.listenURL()
 	if err != nil {
 		return s.fail(res, err.Error())
@@ -170,7 +174,7 @@ func (s *session) run(ctx context.Context, delay time.Duration) SessionResult {
 			wait(d)
 		}
 	default:
-		wait(s.cfg.WaitFinal)
+		s.waitQuiet(ctx, readDone, &readErr, &readEnd)
 	}
 	if !readEnd && ctx.Err() != nil {
 		reason = reasonInterrupted
@@ -279,6 +283,32 @@ func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.
 	return sent
 }
 
+// waitQuiet waits after the audio until WaitFinal has passed without a
+// segment update (each update starts it over, so a gateway still working
+// through a backlog keeps the session), at most WaitFinalRounds times
+// WaitFinal in all, or until the server closed (readEnd) or ctx ended.
+func (s *session) waitQuiet(ctx context.Context, readDone <-chan error, readErr *error, readEnd *bool) {
+	quiet := time.NewTimer(s.cfg.WaitFinal)
+	defer quiet.Stop()
+	limit := time.NewTimer(WaitFinalRounds * s.cfg.WaitFinal)
+	defer limit.Stop()
+	for {
+		select {
+		case <-s.updated:
+			quiet.Reset(s.cfg.WaitFinal)
+		case *readErr = <-readDone:
+			*readEnd = true
+			return
+		case <-ctx.Done():
+			return
+		case <-quiet.C:
+			return
+		case <-limit.C:
+			return
+		}
+	}
+}
+
 // read handles frames until the connection ends, and returns the error
 // that ended it.
 func (s *session) read(conn *websocket.Conn) error {
@@ -370,6 +400,10 @@ func (s *session) upsert(segs []Segment, now time.Time) {
 			s.latencies = append(s.latencies, ev.Latency)
 		}
 		events = append(events, ev)
+	}
+	select {
+	case s.updated <- struct{}{}:
+	default:
 	}
 	before := s.words
 	s.recount()

@@ -50,12 +50,12 @@ const (
 	// (about 8× real time per core), so the gateway's channels and the
 	// socket fill and push back on the client: nothing is dropped.
 	accuracyPace = 20
-	// accuracyWaitFinal is how long a session stays open after its audio
-	// (the client's default): enough to decode a clip's backlog and flush
-	// its segments (600 ms). The recognizer runs no timers: an utterance
-	// still open when the audio stops (less than its PauseMs of silence
-	// at the end) ends when the connector sends Finalize, 1 s after the
-	// last audio (ConnectorConfig.FinalizeIdleMs).
+	// accuracyWaitFinal: the client closes once this long passed after
+	// its audio without a segment update (the client's default), so a
+	// backlog still being decoded keeps the session. The recognizer runs
+	// no timers: an utterance still open when the audio stops (less than
+	// its PauseMs of silence at the end) ends when the connector sends
+	// Finalize, 1 s after the last audio (ConnectorConfig.FinalizeIdleMs).
 	accuracyWaitFinal = streamclient.DefaultWaitFinal
 )
 

@@ -170,6 +170,11 @@ func (o ConnectOptions) attempt(ctx context.Context, dial DialFunc) (Stream, err
 	switch {
 	case err == nil:
 		o.Breaker.Success()
+	case errors.Is(err, ErrCapacity):
+		// The upstream answered: it is busy, not down. Counting this
+		// would open the breaker for every session once a few arrive
+		// while the pool is full.
+		o.Breaker.Abandon()
 	case Classify(err) == ClassRetryable:
 		o.Breaker.Failure()
 	default:

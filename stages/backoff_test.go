@@ -203,6 +203,24 @@ func TestConnectHonoursRetryAfter(t *testing.T) {
 	})
 }
 
+func TestConnectCapacityRefusalsDoNotOpenTheBreaker(t *testing.T) {
+	b := stages.NewBreaker("local", stages.BreakerConfig{FailureThreshold: 2}, nil)
+	busy := &stages.UpstreamError{HTTPStatus: 429, Code: "CAPACITY", Err: stages.ErrCapacity}
+	for range 10 {
+		d := &scripted{errs: []error{busy}, start: time.Now()}
+		_, err := stages.Connect(context.Background(), d.dial, stages.ConnectOptions{
+			Backoff: stages.BackoffConfig{Attempts: 1}, Rand: half, Breaker: b})
+		td.CmpTrue(t, errors.Is(err, stages.ErrCapacity))
+	}
+	td.Cmp(t, b.State(), stages.BreakerClosed, "a busy upstream is not a failing one")
+	for range 2 {
+		d := &scripted{errs: []error{errDown}, start: time.Now()}
+		_, _ = stages.Connect(context.Background(), d.dial, stages.ConnectOptions{
+			Backoff: stages.BackoffConfig{Attempts: 1}, Rand: half, Breaker: b})
+	}
+	td.Cmp(t, b.State(), stages.BreakerOpen, "failures still count")
+}
+
 func TestBackoffDelayIsCappedFullJitter(t *testing.T) {
 	c := stages.BackoffConfig{BaseMs: 1000, CapMs: 32000}
 	td.Cmp(t, c.Delay(0, 0.999), td.Between(990*time.Millisecond, time.Second, td.BoundsInOut))

@@ -75,7 +75,8 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ref := fs.String("ref", "", "reference text for the WER")
 	refFile := fs.String("ref-file", "", "transcripts.tsv whose row for the WAV's base name is the reference")
 	waitFinal := envFloat(fs, "wait-final", "EARSHOT_STREAM_WAIT_FINAL", client.DefaultWaitFinal.Seconds(),
-		"after the audio, seconds to wait for the last segments before closing")
+		"after the audio, close once this many seconds pass without a segment update (at most "+
+			strconv.Itoa(client.WaitFinalRounds)+" times this in all)")
 	jsonOut := envBool(fs, "json", "EARSHOT_STREAM_JSON", "print one JSON object with per-session and aggregate results")
 	quiet := envBool(fs, "quiet", "EARSHOT_STREAM_QUIET", "do not print the live transcript")
 
