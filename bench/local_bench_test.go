@@ -22,11 +22,7 @@ import (
 // demoClip is fixtures/speech-synth/demo-16k.wav as mono 16 kHz PCM.
 func demoClip(b *testing.B) []byte {
 	b.Helper()
-	dir, ok := testrig.FindDir(b, filepath.Join("fixtures", "speech-synth"))
-	if !ok {
-		b.Skip("fixtures/speech-synth not found")
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "demo-16k.wav"))
+	raw, err := os.ReadFile(filepath.Join(testrig.SynthDir(b), "demo-16k.wav"))
 	td.Require(b).CmpNoError(err)
 	w, err := streamclient.ParseWAV(raw)
 	td.Require(b).CmpNoError(err)

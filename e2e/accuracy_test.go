@@ -8,9 +8,10 @@ package e2e_test
 //
 //	go test -tags pocketsphinx -run TestAccuracyThroughGateway -v -count=1 ./e2e/
 //
-// Subtests: synth (fixtures/speech-synth, always there) and shared (the
-// real-speech clips of ../shared/fixtures/speech or
-// $EARSHOT_SPEECH_FIXTURES, skipped when absent).
+// Subtests: synth (the repository's fixtures/speech-synth,
+// testrig.SynthDir) and shared (the real-speech clips of
+// ../shared/fixtures/speech or $EARSHOT_SPEECH_FIXTURES,
+// testrig.SpeechDir); each is skipped when its folder is absent.
 //
 // Measured (2 cores): synth, 8 clips, 135 words: 39.3% direct, 39.3%
 // through the gateway. shared, 12 clips, 103 words: 20.4% direct, 20.4%
@@ -69,19 +70,10 @@ type speechClip struct {
 
 func TestAccuracyThroughGateway(t *testing.T) {
 	t.Run("synth", func(t *testing.T) {
-		dir, ok := testrig.FindDir(t, filepath.Join("fixtures", "speech-synth"))
-		td.Require(t).True(ok, "fixtures/speech-synth above the test's folder")
-		compareAccuracy(t, loadSpeechClips(t, dir))
+		compareAccuracy(t, loadSpeechClips(t, testrig.SynthDir(t)))
 	})
 	t.Run("shared", func(t *testing.T) {
-		dir := os.Getenv("EARSHOT_SPEECH_FIXTURES")
-		if dir == "" {
-			var ok bool
-			if dir, ok = testrig.FindDir(t, filepath.Join("shared", "fixtures", "speech")); !ok {
-				t.Skip("shared speech fixtures not found (shared/fixtures/speech above the repository, or set EARSHOT_SPEECH_FIXTURES)")
-			}
-		}
-		compareAccuracy(t, loadSpeechClips(t, dir))
+		compareAccuracy(t, loadSpeechClips(t, testrig.SpeechDir(t)))
 	})
 }
 

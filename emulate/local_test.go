@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"earshot/client"
 	"earshot/emulate"
+	"earshot/internal/testrig"
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
@@ -25,110 +25,15 @@ import (
 // (pocketsphinx) behind emulate.FromProvider, and talk to it over loopback
 // TCP with the Deepgram provider, as the gateway would.
 
-// findUp looks for the folder rel in the working directory and its
-// ancestors.
-func findUp(t *testing.T, rel string) (string, bool) {
-	t.Helper()
-	dir, err := os.Getwd()
-	td.Require(t).CmpNoError(err)
-	for {
-		p := filepath.Join(dir, rel)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// localModelDir is $EARSHOT_MODEL_DIR, else the repository's primed model
-// folder; the test skips when there is none.
-func localModelDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv(local.ModelDirEnv); d != "" {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			t.Skipf("%s=%s is not a folder: run %s", local.ModelDirEnv, d, local.SetupScript)
-		}
-		return d
-	}
-	d, ok := findUp(t, local.DefaultModelDir)
-	if !ok {
-		t.Skipf("no pocketsphinx model folder %s above the working directory and %s unset: run %s",
-			local.DefaultModelDir, local.ModelDirEnv, local.SetupScript)
-	}
-	return d
-}
-
-// speechSynth is fixtures/speech-synth; the test skips when it is absent.
-func speechSynth(t *testing.T) string {
-	t.Helper()
-	d, ok := findUp(t, filepath.Join("fixtures", "speech-synth"))
-	if !ok {
-		t.Skip("fixtures/speech-synth not found above the working directory")
-	}
-	return d
-}
-
-// grammarFor returns the fixtures' JSGF grammar (*.gram) whose
-// sentences, one after the other, make up ref; the test skips when none
-// does.
-func grammarFor(t *testing.T, ref string) string {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(speechSynth(t), "*.gram"))
-	td.Require(t).CmpNoError(err)
-	for _, path := range paths {
-		raw, err := os.ReadFile(path)
-		td.Require(t).CmpNoError(err)
-		if madeOf(ref, grammarSentences(string(raw))) {
-			return path
-		}
-	}
-	t.Skipf("no grammar in fixtures/speech-synth allows %q", ref)
-	return ""
-}
-
-// grammarSentences are the alternatives of a grammar's one public rule,
-// one per line ("  | words").
-func grammarSentences(gram string) []string {
-	var alts []string
-	for _, line := range strings.Split(gram, "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "|"))
-		if line != "" && !strings.ContainsAny(line, "#;<=") {
-			alts = append(alts, line)
-		}
-	}
-	return alts
-}
-
-// madeOf reports whether ref is a sequence of the sentences.
-func madeOf(ref string, sentences []string) bool {
-	if ref == "" {
-		return true
-	}
-	for _, s := range sentences {
-		if rest, ok := strings.CutPrefix(ref, s); ok && (rest == "" || rest[0] == ' ') && madeOf(strings.TrimPrefix(rest, " "), sentences) {
-			return true
-		}
-	}
-	return false
-}
-
 // localEmulator serves an emulator whose recognizer is a fresh local
 // provider with poolSize decoders and the JSGF grammar at gram (exact
 // transcripts), and returns a Deepgram provider pointed at it. A fresh
 // provider per test: synthetic speech is sensitive to a decoder's history.
 func localEmulator(t *testing.T, poolSize int, gram string) (*harness, *deepgram.Provider) {
 	t.Helper()
-	p, err := local.New(local.Config{
-		ModelDir: localModelDir(t),
-		PoolSize: poolSize,
-		JSGFPath: gram,
-	}, slog.New(slog.DiscardHandler))
-	td.Require(t).CmpNoError(err)
-	t.Cleanup(func() { _ = p.Close() }) // after the emulator's cleanup
+	// Closed at the end of the test, after the emulator (cleanups run
+	// last registered first).
+	p := testrig.LocalProvider(t, local.Config{PoolSize: poolSize, JSGFPath: gram})
 	h := newHarness(t, emulate.Config{APIKey: testKey, Recognizer: emulate.FromProvider(p)})
 	dg, err := deepgram.New(deepgram.Config{URL: "ws" + strings.TrimPrefix(h.base, "http") + "/v1/listen", APIKey: testKey})
 	td.Require(t).CmpNoError(err)
@@ -146,7 +51,7 @@ type speechClip struct {
 // names.
 func speechClips(t *testing.T) []speechClip {
 	t.Helper()
-	dir := speechSynth(t)
+	dir := testrig.SynthDir(t)
 	f, err := os.Open(filepath.Join(dir, "transcripts.tsv"))
 	td.Require(t).CmpNoError(err)
 	defer f.Close()
@@ -200,10 +105,11 @@ func transcribe(t *testing.T, dg stages.Provider, rate int, pcm []byte) []stages
 // provider gets the exact words, in finals that tile the stream, with
 // times inside it.
 func TestLocalRecognizerThroughDeepgram(t *testing.T) {
-	localModelDir(t) // skip once, not per clip
+	testrig.ModelDir(t) // skip once, not per clip
 	for _, c := range speechClips(t) {
 		t.Run(c.name, func(t *testing.T) {
-			h, dg := localEmulator(t, 1, grammarFor(t, c.ref))
+			gram, _ := testrig.Grammar(t, c.ref)
+			h, dg := localEmulator(t, 1, gram)
 			rs := transcribe(t, dg, c.rate, c.pcm)
 			seconds := float64(len(c.pcm)/2) / float64(c.rate)
 			var words []string
@@ -232,7 +138,8 @@ func TestLocalRecognizerThroughDeepgram(t *testing.T) {
 // first has ended.
 func TestLocalRecognizerAtCapacity(t *testing.T) {
 	c := speechClips(t)[0]
-	h, dg := localEmulator(t, 1, grammarFor(t, c.ref))
+	gram, _ := testrig.Grammar(t, c.ref)
+	h, dg := localEmulator(t, 1, gram)
 	ctx := testCtx(t)
 	sc := stages.StreamConfig{SampleRateHz: testRate, Channels: 1, Language: "en"}
 	first, err := dg.Dial(ctx, sc)

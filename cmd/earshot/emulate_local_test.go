@@ -16,39 +16,11 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
+	"earshot/internal/testrig"
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
 )
-
-// findUp looks for rel in the working directory and its ancestors.
-func findUp(t *testing.T, rel string) (string, bool) {
-	t.Helper()
-	dir, err := os.Getwd()
-	td.Require(t).CmpNoError(err)
-	for {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// modelDir is the repository's primed model folder; the test skips when
-// there is none.
-func modelDir(t *testing.T) string {
-	t.Helper()
-	d, ok := findUp(t, local.DefaultModelDir)
-	if !ok {
-		t.Skipf("no pocketsphinx model folder %s above the working directory: run %s", local.DefaultModelDir, local.SetupScript)
-	}
-	return d
-}
 
 func TestEmulatePocketsphinxMissingModel(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-model")
@@ -80,11 +52,8 @@ func TestEmulatePocketsphinxBadPoolSize(t *testing.T) {
 // model: not all of them), a second stream at once is refused with 429, and
 // the command shuts down cleanly.
 func TestEmulatePocketsphinxServesSpeech(t *testing.T) {
-	dir := modelDir(t)
-	clipsDir, ok := findUp(t, filepath.Join("fixtures", "speech-synth"))
-	if !ok {
-		t.Skip("fixtures/speech-synth not found")
-	}
+	dir := testrig.ModelDir(t)
+	clipsDir := testrig.SynthDir(t)
 	b, err := os.ReadFile(filepath.Join(clipsDir, "demo-16k.wav"))
 	td.Require(t).CmpNoError(err)
 	w, err := client.ParseWAV(b)

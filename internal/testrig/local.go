@@ -55,8 +55,7 @@ func FindDir(tb testing.TB, rel string) (string, bool) {
 		tb.Fatal(err)
 	}
 	for {
-		p := filepath.Join(dir, rel)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if p := filepath.Join(dir, rel); isDir(p) {
 			return p, true
 		}
 		parent := filepath.Dir(dir)
@@ -67,26 +66,17 @@ func FindDir(tb testing.TB, rel string) (string, bool) {
 	}
 }
 
-// LocalProvider loads the local recognizer with cfg, on the primed model
-// folder when cfg.ModelDir is empty ($EARSHOT_MODEL_DIR, else
-// local.DefaultModelDir found by FindDir), and closes it at the end of the
-// test. The test is skipped when the binary was built without the
-// pocketsphinx tag or the model folder is missing.
+// LocalProvider loads the local recognizer with cfg, on ModelDir when
+// cfg.ModelDir is empty, and closes it at the end of the test. The test is
+// skipped when the binary was built without the pocketsphinx tag or the
+// model folder is missing.
 func LocalProvider(tb testing.TB, cfg local.Config) *local.Provider {
 	tb.Helper()
 	if !local.Available {
 		tb.Skip("the local recognizer needs the pocketsphinx build tag")
 	}
 	if cfg.ModelDir == "" {
-		cfg.ModelDir = os.Getenv(local.ModelDirEnv)
-	}
-	if cfg.ModelDir == "" {
-		d, ok := FindDir(tb, local.DefaultModelDir)
-		if !ok {
-			tb.Skipf("no primed model folder %s: install %s and run %s (or set %s)",
-				local.DefaultModelDir, local.AptPackages, local.SetupScript, local.ModelDirEnv)
-		}
-		cfg.ModelDir = d
+		cfg.ModelDir = ModelDir(tb)
 	}
 	p, err := local.New(cfg, Quiet())
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
+	"earshot/internal/testrig"
 	"earshot/stages/local"
 )
 
@@ -31,7 +32,7 @@ func (w *werOf) rate() float64 { return float64(w.errs) / float64(max(w.words, 1
 // the same chunks, so they agree; TestStreamedMatchesDirect checks that
 // word for word.) Run with -v for the per-clip figures.
 func TestAccuracy(t *testing.T) {
-	clips := loadClips(t, speechDir(t))
+	clips := loadClips(t, testrig.SpeechDir(t))
 	var total float64
 	for _, c := range clips {
 		total += c.seconds()
@@ -47,7 +48,7 @@ func TestAccuracy(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			// One decoder per mode, clips in order: the same start.
-			p := newProvider(t, local.Config{PoolSize: 1})
+			p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 			var w werOf
 			var lines []string
 			for _, c := range clips {

@@ -18,7 +18,6 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/stages"
-	"earshot/stages/local"
 )
 
 // clip is one speech fixture.
@@ -30,56 +29,6 @@ type clip struct {
 
 // seconds is the clip's length.
 func (c clip) seconds() float64 { return float64(len(c.pcm)/2) / float64(c.rate) }
-
-// findUp looks for rel in the working directory and its ancestors.
-func findUp(t testing.TB, rel string) (string, bool) {
-	t.Helper()
-	dir, err := os.Getwd()
-	td.Require(t).CmpNoError(err)
-	for {
-		p := filepath.Join(dir, rel)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// speechDir is the shared real-speech fixtures folder
-// (../../../shared/fixtures/speech from this package, or
-// $EARSHOT_SPEECH_FIXTURES). Tests skip when it is absent.
-func speechDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("EARSHOT_SPEECH_FIXTURES"); d != "" {
-		return d
-	}
-	d, ok := findUp(t, filepath.Join("shared", "fixtures", "speech"))
-	if !ok {
-		t.Skip("shared speech fixtures not found (shared/fixtures/speech above the repository, or set EARSHOT_SPEECH_FIXTURES)")
-	}
-	return d
-}
-
-// modelDir is $EARSHOT_MODEL_DIR, else the repository's primed folder
-// (made by scripts/setup-pocketsphinx.sh). Some tests need the primed
-// folder: synthetic speech on a cold decoder with Debian's initial
-// cepstral mean is not recognised at all.
-func modelDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv(local.ModelDirEnv); d != "" {
-		return d
-	}
-	if d, ok := findUp(t, local.DefaultModelDir); ok {
-		return d
-	}
-	t.Fatalf("no primed model folder %s: install %s and run %s (or set %s)",
-		local.DefaultModelDir, local.AptPackages, local.SetupScript, local.ModelDirEnv)
-	return ""
-}
 
 // loadClips reads transcripts.tsv (file, reference, sample_rate, ...) of
 // dir and every WAV it names.
@@ -127,21 +76,9 @@ func readWAV(t testing.TB, path string) (int, []byte) {
 	return 0, nil
 }
 
-// quiet is the tests' logger: the provider logs a line per New.
+// quiet is the logger of the tests that call local.New themselves (the
+// provider logs a line per New).
 var quiet = slog.New(slog.DiscardHandler)
-
-// newProvider starts a provider on the test's model with cfg's other
-// fields, closed at the end of the test.
-func newProvider(t testing.TB, cfg local.Config) *local.Provider {
-	t.Helper()
-	if cfg.ModelDir == "" {
-		cfg.ModelDir = modelDir(t)
-	}
-	p, err := local.New(cfg, quiet)
-	td.Require(t).CmpNoError(err)
-	t.Cleanup(func() { _ = p.Close() })
-	return p
-}
 
 // decode streams pcm through one stream of p in frames of frameBytes
 // (0: all at once), then CloseStream, and returns every result up to

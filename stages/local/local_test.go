@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
+	"earshot/internal/testrig"
 	"earshot/stages"
 	"earshot/stages/local"
 )
@@ -28,7 +28,7 @@ func TestAvailable(t *testing.T) {
 // clipNamed returns the shared clip called name.
 func clipNamed(t testing.TB, name string) clip {
 	t.Helper()
-	for _, c := range loadClips(t, speechDir(t)) {
+	for _, c := range loadClips(t, testrig.SpeechDir(t)) {
 		if c.name == name {
 			return c
 		}
@@ -69,16 +69,13 @@ func checkCovering(t *testing.T, rs []stages.Result, total float64) {
 // every sentence exact whatever the framing, one final result with words
 // per sentence (the dialogue's pauses end its utterances).
 func TestGrammarExact(t *testing.T) {
-	dir, ok := findUp(t, filepath.Join("fixtures", "speech-synth"))
-	if !ok {
-		t.Skip("fixtures/speech-synth not found")
-	}
-	for _, c := range loadClips(t, dir) {
+	for _, c := range loadClips(t, testrig.SynthDir(t)) {
+		gram, sentences := testrig.Grammar(t, c.ref)
 		for _, frame := range []int{frameBytes(c.rate, 100), frameBytes(c.rate, 37) + 1, 0} {
 			// A new decoder each time: every decode starts from the
 			// primed mean, whatever the order (synthetic speech is far
 			// from what the model knows, and sensitive to it).
-			p := newProvider(t, local.Config{PoolSize: 1, JSGFPath: grammarOf(dir, c.name)})
+			p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
 			rs := decode(t, p, c.rate, c.pcm, frame)
 			td.Cmp(t, transcript(rs), c.ref, "%s in frames of %d bytes", c.name, frame)
 			checkCovering(t, rs, c.seconds())
@@ -91,49 +88,10 @@ func TestGrammarExact(t *testing.T) {
 			}
 			// Sentences are lowercase without punctuation; the
 			// conversations' sentences end where the grammar's do.
-			sentences := max(grammarSentences(t, grammarOf(dir, c.name), c.ref), 1)
-			td.Cmp(t, said, sentences, "%s: one final per sentence", c.name)
+			td.Cmp(t, said, max(sentences, 1), "%s: one final per sentence", c.name)
 			_ = p.Close()
 		}
 	}
-}
-
-// grammarOf is the grammar of the fixture clip name: demo.gram for the
-// flite demo, else sentences.gram.
-func grammarOf(dir, name string) string {
-	if strings.HasPrefix(name, "demo") {
-		return filepath.Join(dir, "demo.gram")
-	}
-	return filepath.Join(dir, "sentences.gram")
-}
-
-// grammarSentences counts the sentences of the grammar at path that ref
-// is made of, reading them off greedily from the start of ref.
-func grammarSentences(t *testing.T, path, ref string) int {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	td.Require(t).CmpNoError(err)
-	var alts []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if alt, ok := strings.CutPrefix(line, "|"); ok {
-			alts = append(alts, strings.TrimSpace(alt))
-		} else if line != "" && !strings.ContainsAny(line, "#;<=") {
-			alts = append(alts, line)
-		}
-	}
-	n := 0
-	for rest := ref; rest != ""; n++ {
-		found := false
-		for _, a := range alts {
-			if r, ok := strings.CutPrefix(rest, a); ok && (r == "" || r[0] == ' ') {
-				rest, found = strings.TrimPrefix(r, " "), true
-				break
-			}
-		}
-		td.Require(t).True(found, "%q is made of the grammar's sentences", ref)
-	}
-	return n
 }
 
 // TestStreamedMatchesDirect: the stream decodes the same whole chunks
@@ -145,7 +103,7 @@ func TestStreamedMatchesDirect(t *testing.T) {
 	var got [][]stages.Word
 	for _, frame := range []int{0, frameBytes(c.rate, 100), 333} {
 		// A new decoder each time: same starting state.
-		p := newProvider(t, local.Config{PoolSize: 1})
+		p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 		rs := decode(t, p, c.rate, c.pcm, frame)
 		checkCovering(t, rs, c.seconds())
 		var words []stages.Word
@@ -206,7 +164,7 @@ func upsample3(pcm []byte) []byte {
 // has 8 kHz clips too.
 func TestOtherRates(t *testing.T) {
 	c := clipNamed(t, "goforward.wav")
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	decode(t, p, c.rate, c.pcm, 0) // warm up
 	for _, tc := range []struct {
 		rate   int
@@ -232,7 +190,7 @@ func TestOtherRates(t *testing.T) {
 // TestStereo averages the channels.
 func TestStereo(t *testing.T) {
 	c := clipNamed(t, "goforward.wav")
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	stereo := make([]byte, 0, 2*len(c.pcm))
 	for i := 0; i+1 < len(c.pcm); i += 2 {
 		stereo = append(stereo, c.pcm[i], c.pcm[i+1], 0, 0)
@@ -271,7 +229,7 @@ func TestPausesEndUtterances(t *testing.T) {
 	pcm = append(pcm, silence(3)...)
 	total := float64(len(pcm)/2) / 16000
 
-	p := newProvider(t, local.Config{PoolSize: 1, PauseMs: 500})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, PauseMs: 500})
 	rs := decode(t, p, 16000, pcm, frameBytes(16000, 100))
 	checkCovering(t, rs, total)
 	var spoken []stages.Result
@@ -298,7 +256,7 @@ func TestPausesEndUtterances(t *testing.T) {
 // TestPartials: with Partials, interim results come before the final.
 func TestPartials(t *testing.T) {
 	c := clipNamed(t, "librivox_0930.wav")
-	p := newProvider(t, local.Config{PoolSize: 1, Partials: true})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, Partials: true})
 	rs := decode(t, p, c.rate, c.pcm, frameBytes(c.rate, 100))
 	checkCovering(t, rs, c.seconds())
 	var interim int
@@ -318,7 +276,7 @@ func TestPartials(t *testing.T) {
 // on an answer). The stream stays open.
 func TestFinalize(t *testing.T) {
 	c := clipNamed(t, "goforward.wav")
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000, Channels: 1})
 	require := td.Require(t)
@@ -357,7 +315,7 @@ func TestFinalize(t *testing.T) {
 // is back in the pool at once; sends fail afterwards.
 func TestCloseStream(t *testing.T) {
 	c := clipNamed(t, "goforward.wav")
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000})
 	require := td.Require(t)
@@ -389,7 +347,7 @@ func TestCloseStream(t *testing.T) {
 // TestCapacity: Dial never waits; beyond the pool it refuses with a
 // retryable 429 wrapping ErrCapacity; closing a stream frees its decoder.
 func TestCapacity(t *testing.T) {
-	p := newProvider(t, local.Config{PoolSize: 2})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 2})
 	ctx := context.Background()
 	sc := stages.StreamConfig{SampleRateHz: 8000, Channels: 1}
 	s1, err := p.Dial(ctx, sc)
@@ -424,7 +382,7 @@ func TestCapacity(t *testing.T) {
 // concurrently with sends.
 func TestCloseUnblocks(t *testing.T) {
 	c := clipNamed(t, "librivox_0880.wav")
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000})
 	td.Require(t).CmpNoError(err)
@@ -475,8 +433,8 @@ func TestCloseUnblocks(t *testing.T) {
 
 // TestConcurrentStreams decodes on every decoder at once.
 func TestConcurrentStreams(t *testing.T) {
-	clips := loadClips(t, speechDir(t))
-	p := newProvider(t, local.Config{PoolSize: 3})
+	clips := loadClips(t, testrig.SpeechDir(t))
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 3})
 	var wg sync.WaitGroup
 	for _, name := range []string{"goforward.wav", "cards_004.wav", "cards_003.wav"} {
 		var c clip
@@ -495,7 +453,7 @@ func TestConcurrentStreams(t *testing.T) {
 
 // TestDialErrors covers the refusals that are not about capacity.
 func TestDialErrors(t *testing.T) {
-	p := newProvider(t, local.Config{PoolSize: 1})
+	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	td.Cmp(t, p.Name(), "local")
 
@@ -524,7 +482,7 @@ func TestDialErrors(t *testing.T) {
 // TestNewErrors: a missing model gives one clear error naming the package
 // and the setup script; bad values are refused.
 func TestNewErrors(t *testing.T) {
-	dir := modelDir(t)
+	dir := testrig.ModelDir(t)
 	_, err := local.New(local.Config{ModelDir: filepath.Join(t.TempDir(), "nope")}, quiet)
 	td.CmpErrorIs(t, err, local.ErrNoModel)
 	td.Cmp(t, err.Error(), td.All(td.Contains("nope"), td.Contains("pocketsphinx-en-us"), td.Contains("scripts/setup-pocketsphinx.sh")))
