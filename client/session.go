@@ -186,7 +186,7 @@ func (s *session) run(ctx context.Context, delay time.Duration) SessionResult {
 		closedBy = ClosedByClient
 		// The closing handshake: Close waits (bounded by the library) for
 		// the server's close frame, which the reader then returns.
-		_ = conn.Close(websocket.StatusNormalClosure, reason)
+		closeErr := conn.Close(websocket.StatusNormalClosure, reason)
 		t := time.NewTimer(closeWait)
 		select {
 		case readErr = <-readDone:
@@ -195,6 +195,12 @@ func (s *session) run(ctx context.Context, delay time.Duration) SessionResult {
 			readErr = <-readDone
 		}
 		t.Stop()
+		if closeErr == nil && websocket.CloseStatus(readErr) == -1 {
+			// The handshake completed, but Close read the server's close
+			// frame itself (the reader was busy answering a ping) and
+			// then closed the connection under the reader.
+			readErr = websocket.CloseError{Code: websocket.StatusNormalClosure, Reason: reason}
+		}
 	}
 	res.HeldS = round3(time.Since(connected).Seconds())
 	res.ClosedBy = closedBy
