@@ -10,6 +10,9 @@ package local
 // sphinxbase's LAPACK-backed matrix code is not.
 #cgo CFLAGS: -I/usr/include/pocketsphinx -I/usr/include/sphinxbase
 #cgo LDFLAGS: -Wl,-Bstatic -lpocketsphinx -lsphinxbase -Wl,-Bdynamic -lm -lpthread
+#if !__has_include(<pocketsphinx.h>) || !__has_include(<sphinxbase/cmn.h>)
+#error "earshot: the pocketsphinx build tag needs Debian's packages: apt-get install -y --no-install-recommends gcc libc6-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us (or run scripts/setup-pocketsphinx.sh as root)"
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
