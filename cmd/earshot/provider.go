@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
@@ -72,6 +74,9 @@ type provider struct {
 	stages.Provider
 	languages []string
 	logAttrs  []any
+	// register adds the provider's own metrics to the server's set; nil
+	// when it has none.
+	register func(*metrics.Set)
 }
 
 // Close releases the provider's resources (the local recognizer's
@@ -116,6 +121,9 @@ func (f *providerFlags) newProvider(log *slog.Logger) (*provider, error) {
 		}
 		return &provider{Provider: p, languages: local.Languages, logAttrs: []any{
 			"model_dir", *f.modelDir, "decoders", *f.poolSize, "pause_ms", *f.pauseMs, "languages", local.Languages,
+		}, register: func(set *metrics.Set) {
+			set.NewGauge("earshot_local_decoders", func() float64 { _, n := p.Decoders(); return float64(n) })
+			set.NewGauge("earshot_local_decoders_busy", func() float64 { n, _ := p.Decoders(); return float64(n) })
 		}}, nil
 	default:
 		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, local)", name)

@@ -63,6 +63,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = provider.Close() }()
 
+	set := metrics.NewSet()
+	if provider.register != nil {
+		provider.register(set)
+	}
 	srv, err := pipeline.New(pipeline.Config{
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
@@ -73,7 +77,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,
 		},
-	}, pipeline.Deps{Provider: provider.Provider, Metrics: metrics.NewSet(), Logger: log})
+	}, pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +60,23 @@ func TestServeAutoIsLocalWithoutAKey(t *testing.T) {
 	t.Logf("heard %q", s.Transcript)
 	td.Cmp(t, s.WER.Rate, td.Lte(0.25), "flite's voices, the general language model")
 	td.Cmp(t, s.SegmentList, td.All(td.Len(td.Gt(0)), td.ArrayEach(td.Smuggle("STTProvider", "local"))))
+
+	// The session's end gives its decoder back (it may still be ending
+	// when the client is done).
+	deadline := time.Now().Add(10 * time.Second)
+	var page string
+	for {
+		resp, err := http.Get("http://" + r.url + "/metrics")
+		td.Require(t).CmpNoError(err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		page = string(body)
+		if strings.Contains(page, "\nearshot_local_decoders_busy 0\n") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	td.Cmp(t, page, td.All(td.Re(`(?m)^earshot_local_decoders 1$`), td.Re(`(?m)^earshot_local_decoders_busy 0$`)))
 
 	log, err := r.stop()
 	td.CmpNoError(t, err)

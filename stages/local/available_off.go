@@ -34,5 +34,8 @@ func (*Provider) Dial(context.Context, stages.StreamConfig) (stages.Stream, erro
 	return nil, fmt.Errorf("local: %w: %w", ErrUnavailable, stages.ErrPermanent)
 }
 
+// Decoders reports an empty pool.
+func (*Provider) Decoders() (busy, total int) { return 0, 0 }
+
 // Close does nothing.
 func (*Provider) Close() error { return nil }

@@ -354,6 +354,8 @@ func TestCapacity(t *testing.T) {
 	td.Require(t).CmpNoError(err)
 	s2, err := p.Dial(ctx, sc)
 	td.Require(t).CmpNoError(err)
+	busy, total := p.Decoders()
+	td.Cmp(t, []int{busy, total}, []int{2, 2})
 
 	start := time.Now()
 	_, err = p.Dial(ctx, sc)
@@ -369,6 +371,8 @@ func TestCapacity(t *testing.T) {
 
 	td.CmpNoError(t, s1.Close())
 	td.CmpNoError(t, s1.Close())
+	busy, total = p.Decoders()
+	td.Cmp(t, []int{busy, total}, []int{1, 2}, "once, however often it is closed")
 	s3, err := p.Dial(ctx, sc)
 	td.Require(t).CmpNoError(err, "Close gave the decoder back")
 	_, err = p.Dial(ctx, sc)

@@ -303,6 +303,18 @@ func (p *Provider) fill(inRate int) []int16 {
 	return f.([]int16)
 }
 
+// Decoders reports the pool: decoders in use by open streams, and
+// decoders owned (in use and idle; a decoder that failed and could not be
+// replaced is no longer owned). Safe for concurrent use.
+func (p *Provider) Decoders() (busy, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0, 0
+	}
+	return p.size - len(p.free), p.size
+}
+
 // Close frees the idle decoders and makes later Dials fail; decoders of
 // open streams are freed when those streams end. Idempotent and safe for
 // concurrent use.
