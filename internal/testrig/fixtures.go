@@ -75,6 +75,23 @@ func SynthDir(tb testing.TB) string {
 // The test is skipped when no grammar does.
 func Grammar(tb testing.TB, ref string) (path string, sentences int) {
 	tb.Helper()
+	path, seq := grammarOf(tb, ref)
+	return path, len(seq)
+}
+
+// Sentences returns the sentences of Grammar's grammar for ref that make
+// it up, in order (none for an empty ref): a conversation's reference
+// split into its sentences. The test is skipped when no grammar has them.
+func Sentences(tb testing.TB, ref string) []string {
+	tb.Helper()
+	_, seq := grammarOf(tb, ref)
+	return seq
+}
+
+// grammarOf returns Grammar's grammar for ref and the sentences of it
+// that make up ref, in order.
+func grammarOf(tb testing.TB, ref string) (string, []string) {
+	tb.Helper()
 	dir := SynthDir(tb)
 	paths, err := filepath.Glob(filepath.Join(dir, "*.gram"))
 	if err != nil {
@@ -85,12 +102,12 @@ func Grammar(tb testing.TB, ref string) (path string, sentences int) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if n, ok := composed(ref, grammarSentences(string(raw))); ok {
-			return p, n
+		if seq, ok := composed(ref, grammarSentences(string(raw))); ok {
+			return p, seq
 		}
 	}
 	tb.Skipf("no grammar in %s is made of sentences that make up %q", dir, ref)
-	return "", 0
+	return "", nil
 }
 
 // jsgfComment matches the comments of a JSGF grammar.
@@ -117,10 +134,10 @@ func grammarSentences(gram string) []string {
 }
 
 // composed reports whether ref is a sequence of the sentences separated
-// by single spaces, and of how many.
-func composed(ref string, sentences []string) (int, bool) {
+// by single spaces, and which.
+func composed(ref string, sentences []string) ([]string, bool) {
 	if ref == "" {
-		return 0, true
+		return nil, true
 	}
 	for _, s := range sentences {
 		rest, ok := strings.CutPrefix(ref, s)
@@ -132,11 +149,11 @@ func composed(ref string, sentences []string) (int, bool) {
 				continue
 			}
 		}
-		if n, ok := composed(rest, sentences); ok {
-			return n + 1, true
+		if seq, ok := composed(rest, sentences); ok {
+			return append([]string{s}, seq...), true
 		}
 	}
-	return 0, false
+	return nil, false
 }
 
 // isDir reports whether path is a folder.
