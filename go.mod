@@ -7,10 +7,11 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/maxatome/go-testdeep v1.16.0
 	golang.org/x/sync v0.25.0
+	golang.org/x/sys v0.38.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
 	github.com/valyala/fastrand v1.1.0 // indirect
 	github.com/valyala/histogram v1.2.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
 )

@@ -1,0 +1,71 @@
+package silero
+
+import "math"
+
+// Parse exposes parse (no hash check) to the black-box tests and FuzzLoad.
+var Parse = parse
+
+// STFTError computes the STFT magnitudes of one frame of x (nfft samples)
+// at rateHz both ways, by the FFT Streams use and by the model's own
+// convolution basis read from data, and returns the largest absolute
+// difference and the largest magnitude.
+func STFTError(data []byte, rateHz int, x []float32) (maxDiff, maxMag float64, err error) {
+	then, els, err := readBranches(data)
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := parse(data)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, br := &m.n16, then
+	if rateHz == 8000 {
+		n, br = &m.n8, els
+	}
+	basis, err := br.tensors["stft.forward_basis_buffer"].floats(int64(2*n.bins), 1, int64(n.nfft))
+	if err != nil {
+		return 0, 0, err
+	}
+	re := make([]float32, n.nfft/2)
+	im := make([]float32, n.nfft/2)
+	mag := make([]float32, n.bins)
+	n.fft.magnitudes(x, n.window, re, im, mag)
+	for k := range n.bins {
+		var r, i float64
+		for j := range n.nfft {
+			r += float64(basis[k*n.nfft+j]) * float64(x[j])
+			i += float64(basis[(n.bins+k)*n.nfft+j]) * float64(x[j])
+		}
+		want := math.Hypot(r, i)
+		maxDiff = max(maxDiff, math.Abs(want-float64(mag[k])))
+		maxMag = max(maxMag, want)
+	}
+	return maxDiff, maxMag, nil
+}
+
+// Window returns the STFT window read from the model at rateHz.
+func (m *Model) Window(rateHz int) []float32 {
+	if rateHz == 8000 {
+		return m.n8.window
+	}
+	return m.n16.window
+}
+
+// Expf exposes expf.
+var Expf = expf
+
+// Kernels lists the matVec kernels this build and machine can run.
+func Kernels() []string {
+	if haveAVX2 {
+		return []string{"avx2", "go"}
+	}
+	return []string{"go"}
+}
+
+// UseKernel selects a kernel of Kernels until the returned func restores
+// the default.
+func UseKernel(name string) (restore func()) {
+	old := useAVX2
+	useAVX2 = haveAVX2 && name == "avx2"
+	return func() { useAVX2 = old }
+}

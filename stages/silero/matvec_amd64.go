@@ -1,0 +1,31 @@
+//go:build amd64 && !purego
+
+package silero
+
+import "golang.org/x/sys/cpu"
+
+// haveAVX2 reports whether the processor and the OS support the AVX2+FMA
+// kernel (Go assembly, no cgo); useAVX2 selects it (tests switch it off to
+// check the pure Go kernel too). Build with -tags purego for the pure Go
+// kernel everywhere.
+var (
+	haveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX2  = haveAVX2
+)
+
+// blockMatVecAVX2 is matVec for blocks (even) 8-row blocks of cols columns (a
+// multiple of 4), in matvec_amd64.s.
+//
+//go:noescape
+func blockMatVecAVX2(w, b, x, y *float32, blocks, cols int)
+
+// matVec computes y = W·x + b for W laid out by blockRows (len(y) a
+// multiple of 16, len(x) of 4).
+func matVec(w, b, x, y []float32) {
+	checkMatVec(w, b, x, y)
+	if useAVX2 {
+		blockMatVecAVX2(&w[0], &b[0], &x[0], &y[0], len(y)/rowBlock, len(x))
+		return
+	}
+	matVecGo(w, b, x, y)
+}
