@@ -52,12 +52,12 @@ const (
 	// socket fill and push back on the client: nothing is dropped.
 	accuracyPace = 20
 	// accuracyWaitFinal: the client closes once this long passed after
-	// its audio without a segment update (the client's default), so a
+	// its audio without a segment update, so a
 	// backlog still being decoded keeps the session. The recognizer runs
 	// no timers: an utterance still open when the audio stops (less than
 	// its PauseMs of silence at the end) ends when the connector sends
 	// Finalize, 1 s after the last audio (ConnectorConfig.FinalizeIdleMs).
-	accuracyWaitFinal = streamclient.DefaultWaitFinal
+	accuracyWaitFinal = 5 * time.Second
 )
 
 // speechClip is one clip of a set: its reference, and its audio as the

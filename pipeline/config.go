@@ -50,6 +50,12 @@ type Config struct {
 	Budget stages.BudgetConfig
 	// Fanout configures segment building and flushing.
 	Fanout stages.FanoutConfig
+	// Gate configures every session's VAD gate. Gate.Mode is the server's
+	// default (zero: off); a session's vad_gate parameter overrides it
+	// ("enabled": active, "disabled": off). Without Deps.NewDetector
+	// every gate is off (New logs it once when the mode asks for one).
+	// New fails when Gate does not pass Validate.
+	Gate stages.GateConfig
 }
 
 // Defaults of Config.
@@ -99,6 +105,10 @@ type Deps struct {
 	Metrics *metrics.Set
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// NewDetector makes each gated session's speech detector (Silero VAD
+	// in production). nil means no detector: every session's gate is off
+	// whatever Config.Gate.Mode and vad_gate say.
+	NewDetector stages.DetectorFactory
 	// OnSessionEnd, if not nil, is called once per session after every
 	// goroutine of the session has returned (tests, benchmarks, audits).
 	// It runs on the session's handler goroutine and must not block.
@@ -117,4 +127,21 @@ type SessionSummary struct {
 	CloseCode int
 	// CaptureSeconds is the audio the client sent, in seconds.
 	CaptureSeconds float64
+	// SentSeconds is the audio sent upstream (what a provider bills),
+	// replays included; ReplayedSeconds the part sent again after a
+	// reconnect; LostSeconds the audio that never reached a final
+	// result and could not be replayed.
+	SentSeconds, ReplayedSeconds, LostSeconds float64
+	// SpeechSeconds is the audio in frames the gate's detector called
+	// speech (0 with the gate off).
+	SpeechSeconds float64
+	// HeldSeconds is the silence the active gate held back (never sent);
+	// in shadow mode, what it would have held.
+	HeldSeconds float64
+	// KeepAlives counts the KeepAlive messages sent upstream.
+	KeepAlives int64
+	// Gate is the mode the session's gate started in; GateFailedOpen
+	// reports that its detector failed and it sent everything since.
+	Gate           stages.GateMode
+	GateFailedOpen bool
 }

@@ -37,14 +37,22 @@ type gateway struct {
 // in-memory network usable inside a synctest bubble.
 func newGateway(t *testing.T, cfg pipeline.Config, mem bool) *gateway {
 	t.Helper()
+	return newGatewayWith(t, cfg, pipeline.Deps{}, mem)
+}
+
+// newGatewayWith is newGateway with some of the Deps (Provider and
+// Metrics are the gateway's own; a nil Logger discards).
+func newGatewayWith(t *testing.T, cfg pipeline.Config, deps pipeline.Deps, mem bool) *gateway {
+	t.Helper()
 	if cfg.APIKeys == nil {
 		cfg.APIKeys = []string{"other-key", testKey}
 	}
 	g := &gateway{p: stagestest.NewProvider(), set: metrics.NewSet()}
-	srv, err := pipeline.New(cfg, pipeline.Deps{
-		Provider: g.p, Metrics: g.set,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	deps.Provider, deps.Metrics = g.p, g.set
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := pipeline.New(cfg, deps)
 	td.Require(t).CmpNoError(err)
 	g.srv = srv
 	if mem {

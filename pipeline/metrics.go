@@ -20,6 +20,7 @@ type serverMetrics struct {
 	sessionSec   *metrics.PrometheusHistogram
 	connector    *stages.ConnectorMetrics
 	fanout       *stages.FanoutMetrics
+	gate         *stages.GateMetrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -40,6 +41,7 @@ func newServerMetrics(set *metrics.Set) *serverMetrics {
 		sessionSec:   set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
 		connector:    stages.NewConnectorMetrics(set),
 		fanout:       stages.NewFanoutMetrics(set),
+		gate:         stages.NewGateMetrics(set),
 	}
 }
 

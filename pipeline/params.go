@@ -30,8 +30,8 @@ type Params struct {
 	ConversationTimeoutSec int
 	// Source names the client kind ("omi", "desktop", ...), free text.
 	Source string
-	// VADGate is the per-session gate override: "", "enabled" or
-	// "disabled".
+	// VADGate is the per-session gate override: "" (the server's mode),
+	// "enabled" (active) or "disabled" (off).
 	VADGate string
 }
 

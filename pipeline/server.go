@@ -46,16 +46,24 @@ type Server struct {
 // context ends before they finished.
 var ErrHardStop = errors.New("server stopped before the session drained")
 
-// New returns a Server. It fails if deps.Provider is nil.
+// New returns a Server. It fails if deps.Provider is nil or cfg.Gate is
+// invalid (the error wraps stages.ErrGateConfig).
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Provider == nil {
 		return nil, ErrNoProvider
+	}
+	if err := cfg.Gate.Validate(); err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
 	}
 	if deps.Metrics == nil {
 		deps.Metrics = metrics.NewSet()
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
+	}
+	if deps.NewDetector == nil && cfg.Gate.Mode != "" && cfg.Gate.Mode != stages.GateOff {
+		deps.Logger.Warn("vad gate mode set but no speech detector; every session's gate is off",
+			"mode", string(cfg.Gate.Mode))
 	}
 	base, cancel := context.WithCancelCause(context.Background())
 	s := &Server{

@@ -56,8 +56,15 @@ func (s *session) run(base context.Context) {
 	m.active.Inc()
 	defer m.active.Dec()
 	s.lastActivity.Store(time.Now().UnixNano())
+	cfg := s.srv.cfg
+	gateCfg := cfg.Gate
+	gateCfg.Mode = sessionGateMode(cfg.Gate.Mode, s.params.VADGate)
+	gate := stages.NewGate(gateCfg, s.params.SampleRateHz, stages.GateDeps{
+		NewDetector: s.srv.deps.NewDetector, Metrics: m.gate, Logger: s.log,
+	})
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
-		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name())
+		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name(),
+		"gate", string(gate.Mode()))
 
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -66,7 +73,6 @@ func (s *session) run(base context.Context) {
 	stopConn := context.AfterFunc(ctx, func() { _ = s.conn.CloseNow() })
 	defer stopConn()
 
-	cfg := s.srv.cfg
 	depth := cfg.ChannelDepth
 	frames := make(chan []byte, depth)
 	audio := make(chan stages.Audio, depth)
@@ -75,7 +81,6 @@ func (s *session) run(base context.Context) {
 	client := stages.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, stages.Disconnect, nil)
 
 	ingest := stages.NewIngest(stages.IngestConfig{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz})
-	gate := stages.NewGate()
 	conn := stages.NewConnector(cfg.Connector, stages.StreamConfig{
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
 	}, stages.ConnectorDeps{
@@ -108,12 +113,41 @@ func (s *session) run(base context.Context) {
 	code := int(s.closeCode.Load())
 	m.closed(code)
 	m.sessionSec.UpdateDuration(s.start)
-	secs := stages.SamplesToSeconds(s.captured.Load()/2, s.params.SampleRateHz)
-	m.captureSec.Add(secs)
+	sum := s.summary(code, gate.Stats(), conn.Stats())
+	m.captureSec.Add(sum.CaptureSeconds)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
-		"capture_seconds", secs, "close_code", code, "err", err)
+		"capture_seconds", sum.CaptureSeconds, "sent_seconds", sum.SentSeconds,
+		"speech_seconds", sum.SpeechSeconds, "held_seconds", sum.HeldSeconds,
+		"replayed_seconds", sum.ReplayedSeconds, "lost_seconds", sum.LostSeconds,
+		"keepalives", sum.KeepAlives, "gate", string(sum.Gate), "gate_failed_open", sum.GateFailedOpen,
+		"close_code", code, "err", err)
 	if f := s.srv.deps.OnSessionEnd; f != nil {
-		f(SessionSummary{ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code, CaptureSeconds: secs})
+		f(sum)
+	}
+}
+
+// summary describes the session once every stage has returned.
+func (s *session) summary(code int, gs stages.GateStats, cs stages.ConnectorStats) SessionSummary {
+	sec := func(samples int64) float64 { return stages.SamplesToSeconds(samples, s.params.SampleRateHz) }
+	return SessionSummary{
+		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code,
+		CaptureSeconds: sec(s.captured.Load() / 2),
+		SentSeconds:    sec(cs.Sent), ReplayedSeconds: sec(cs.Replayed), LostSeconds: sec(cs.Lost),
+		SpeechSeconds: sec(gs.Speech), HeldSeconds: sec(gs.Held),
+		KeepAlives: cs.KeepAlives, Gate: gs.Mode, GateFailedOpen: gs.FailedOpen,
+	}
+}
+
+// sessionGateMode is a session's gate mode: the server's, overridden by
+// the vad_gate parameter ("enabled": active, "disabled": off).
+func sessionGateMode(server stages.GateMode, vadGate string) stages.GateMode {
+	switch vadGate {
+	case "enabled":
+		return stages.GateActive
+	case "disabled":
+		return stages.GateOff
+	default:
+		return server
 	}
 }
 

@@ -9,12 +9,55 @@ package stages
 // always capture times.
 type Audio struct {
 	// PCM holds whole samples (an even number of bytes). The receiver of an
-	// Audio owns PCM; the sender must not touch it after sending.
+	// Audio owns PCM; the sender must not touch it after sending. It is
+	// empty only on a MarkFinalize.
 	PCM []byte
-	// Start is the capture-clock index of the first sample in PCM.
+	// Start is the capture-clock index of the first sample in PCM (of the
+	// sample after the audio it refers to, on a MarkFinalize).
 	Start int64
 	// SampleRateHz is the sample rate of PCM in Hz.
 	SampleRateHz int
+	// Mark is what the gate knows about this audio; MarkNone on everything
+	// that did not pass an active gate.
+	Mark Mark
+}
+
+// Mark is what the VAD gate tells the connector along with the audio it
+// sends. It is the whole contract between the two beyond the audio itself:
+// the gate never sends controls upstream (the connector owns KeepAlive and
+// every control message).
+type Mark uint8
+
+const (
+	// MarkNone is plain audio that may hold speech.
+	MarkNone Mark = iota
+	// MarkFinalize carries no PCM: the gate saw the speech end (it has
+	// sent FinalizeSilenceMs of silence since) and asks the connector to
+	// have the upstream finalize what it heard so far (ControlFinalize),
+	// unless final results already cover it. It is a request, not audio:
+	// it never enters the replay ring, is never replayed, and does not
+	// reset the KeepAlive or pause timers. On no open stream it is
+	// dropped (the replayed audio is finalized by the pause watch).
+	MarkFinalize
+	// MarkQuiet is audio the gate sends after a MarkFinalize with no
+	// speech since (the rest of a hangover): silence whose words were
+	// already asked for, so the connector's own pause Finalize
+	// (ConnectorConfig.FinalizeIdleMs) does not ask again for it.
+	MarkQuiet
+)
+
+// String names the mark.
+func (m Mark) String() string {
+	switch m {
+	case MarkNone:
+		return "none"
+	case MarkFinalize:
+		return "finalize"
+	case MarkQuiet:
+		return "quiet"
+	default:
+		return "Mark(?)"
+	}
 }
 
 // Samples reports how many samples PCM holds.

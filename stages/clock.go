@@ -47,16 +47,24 @@ func (m *ClockMap) SentSamples() int64 {
 }
 
 // Capture maps provider seconds to capture-clock seconds. Before any audio
-// was sent it returns sec unchanged.
-func (m *ClockMap) Capture(sec float64) float64 {
+// was sent it returns sec unchanged. A time at a discontinuity maps to the
+// start of the audio after it.
+func (m *ClockMap) Capture(sec float64) float64 { return m.capture(sec, false) }
+
+// CaptureEnd is Capture for the end of a span (a word, a result): a time
+// at a discontinuity maps to the end of the audio before it, so that a
+// span never stretches over a gap it does not contain.
+func (m *ClockMap) CaptureEnd(sec float64) float64 { return m.capture(sec, true) }
+
+func (m *ClockMap) capture(sec float64, end bool) float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.cps) == 0 {
 		return sec
 	}
-	p := int64(sec * float64(m.rateHz))
+	p := sec * float64(m.rateHz)
 	i := len(m.cps) - 1
-	for i > 0 && m.cps[i].provider > p {
+	for i > 0 && (float64(m.cps[i].provider) > p || end && float64(m.cps[i].provider) == p) {
 		i--
 	}
 	cp := m.cps[i]
@@ -65,12 +73,13 @@ func (m *ClockMap) Capture(sec float64) float64 {
 
 // MapResult rewrites r's times from provider to capture seconds.
 func (m *ClockMap) MapResult(r Result) Result {
-	end := m.Capture(r.StartSec + r.DurationSec)
+	end := m.CaptureEnd(r.StartSec + r.DurationSec)
 	r.StartSec = m.Capture(r.StartSec)
-	r.DurationSec = end - r.StartSec
+	r.DurationSec = max(0, end-r.StartSec)
 	for i := range r.Words {
 		w := &r.Words[i]
-		w.StartSec, w.EndSec = m.Capture(w.StartSec), m.Capture(w.EndSec)
+		w.StartSec = m.Capture(w.StartSec)
+		w.EndSec = max(w.StartSec, m.CaptureEnd(w.EndSec))
 	}
 	return r
 }

@@ -38,8 +38,11 @@ type ConnectorConfig struct {
 	// connector sends one Finalize, so that the words of an utterance the
 	// upstream has not ended (it ends utterances at silence in the audio,
 	// and no audio is coming) reach the client while it waits, rather than
-	// only at CloseStream after it left. Sent once per pause. Default 1000
-	// (ten times a client's 100 ms frame interval); negative disables.
+	// only at CloseStream after it left. Sent once per pause, and not for
+	// words already asked for: the VAD gate's MarkFinalize sends one
+	// (GateFinalizes) and marks the rest of its hangover MarkQuiet.
+	// Default 1000 (ten times a client's 100 ms frame interval); negative
+	// disables.
 	FinalizeIdleMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
@@ -102,10 +105,11 @@ type ConnectorDeps struct {
 // Providers never sleep, retry or touch channels; everything time-driven
 // about an upstream lives here.
 type Connector struct {
-	cfg  ConnectorConfig
-	sc   StreamConfig
-	deps ConnectorDeps
-	log  *slog.Logger
+	cfg   ConnectorConfig
+	sc    StreamConfig
+	deps  ConnectorDeps
+	log   *slog.Logger
+	stats connStats
 }
 
 // NewConnector returns a connector for one upstream socket of a session.
@@ -201,25 +205,31 @@ type connState struct {
 	in   <-chan Audio // nil once closed
 	ring *replayRing
 	// acked is the capture index up to which final results cover the
-	// audio; lostUpTo the one up to which lost audio was counted.
-	acked, lostUpTo int64
+	// audio.
+	acked int64
+	// wordsEnd is the capture index after the last audio that may hold
+	// words not asked for yet (any audio but MarkQuiet).
+	wordsEnd int64
 }
 
-// lose counts samples of lost audio.
-func (c *Connector) lose(samples int64) {
-	if samples > 0 {
-		c.deps.Metrics.LostSeconds.Add(SamplesToSeconds(samples, c.sc.SampleRateHz))
+// take puts audio from the input into the replay ring. It reports false,
+// and keeps nothing, for a MarkFinalize (a request, not audio) and for
+// audio with no samples.
+func (st *connState) take(a Audio) bool {
+	if a.Mark == MarkFinalize || a.Samples() == 0 {
+		return false
 	}
+	st.ring.push(a)
+	if a.Mark != MarkQuiet {
+		st.wordsEnd = a.End()
+	}
+	return true
 }
 
-// settleLost counts as lost the audio before upTo that no final covered
-// and that was not counted yet: the ring can no longer replay it.
-func (c *Connector) settleLost(st *connState, upTo int64) {
-	if from := max(st.acked, st.lostUpTo); upTo > from {
-		c.lose(upTo - from)
-		st.lostUpTo = upTo
-	}
-}
+// settleLost counts as lost the audio the ring evicted that no final
+// covered: it can no longer be replayed, and no open stream may still
+// cover it.
+func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked)) }
 
 // fail ends Run after connecting failed for good or the session ended.
 func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, err error, degraded bool) error {
@@ -237,7 +247,8 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 	if err := Send(ctx, out, Update{Kind: EventFailed, Reason: reason(err), CloseCode: code}); err != nil {
 		return err
 	}
-	lost := st.ring.held()
+	st.ring.ack(st.acked)
+	lost := st.ring.settle(st.acked) + st.ring.held()
 	st.ring = newReplayRing(0)
 	for st.in != nil {
 		a, ok, err := Recv(ctx, st.in)

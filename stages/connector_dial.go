@@ -75,10 +75,12 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 				st.in = nil
 				return abort()
 			}
-			st.ring.push(a)
-			// No stream is open: what the ring evicted can never be
-			// covered by a final now.
-			c.settleLost(st, st.ring.start())
+			// No stream is open: a MarkFinalize has nothing to
+			// finalize (the pause watch finalizes the replay), and
+			// what the ring evicted can never be covered by a final.
+			if st.take(a) {
+				c.settleLost(st)
+			}
 		case <-ctx.Done():
 			return abort()
 		}

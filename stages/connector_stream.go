@@ -31,11 +31,11 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 	defer stop()
 
 	st.ring.ack(st.acked)
-	// Audio between what finals covered and what the ring still holds was
-	// evicted before a final covered it: it is lost.
-	c.settleLost(st, st.ring.start())
+	// Audio the ring evicted while the last stream was open and that no
+	// final covered since is lost.
+	c.settleLost(st)
 	if replayed := st.ring.rewind(); replayed > 0 {
-		c.deps.Metrics.ReplayedSeconds.Add(SamplesToSeconds(replayed, c.sc.SampleRateHz))
+		c.replayed(replayed)
 	}
 
 	rx := &receiver{
@@ -59,7 +59,7 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 				return c.sendFailed(s, recvDone, err)
 			}
 			rx.clock.Sent(a)
-			c.deps.Metrics.SentSeconds.Add(SamplesToSeconds(a.Samples(), c.sc.SampleRateHz))
+			c.sentAudio(a.Samples())
 		}
 		return nil
 	}
@@ -75,6 +75,19 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 	defer watch.stop()
 	pause := newPauseWatch(c.cfg.FinalizeIdleMs)
 	defer pause.stop()
+	// finalizedTo is st.wordsEnd when a Finalize was last sent on this
+	// stream: the words up to it were asked for, by the gate or a pause.
+	finalizedTo := int64(-1)
+	finalize := func() (bool, error) {
+		if rx.acked.Load() >= st.wordsEnd || finalizedTo >= st.wordsEnd {
+			return false, nil
+		}
+		if err := s.SendControl(ioCtx, ControlFinalize); err != nil {
+			return false, fail(c.sendFailed(s, recvDone, err))
+		}
+		finalizedTo = st.wordsEnd
+		return true, nil
+	}
 	if replaying {
 		watch.sent(rx.results.Load())
 		pause.sent()
@@ -86,10 +99,28 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 				st.in = nil
 				err := c.closeStream(ctx, ioCtx, s, recvDone)
 				st.acked = max(st.acked, rx.acked.Load())
-				c.settleLost(st, st.ring.end)
+				// What no final covers now is lost: evicted, or
+				// still held.
+				st.ring.ack(st.acked)
+				c.settleLost(st)
+				c.lose(st.ring.held())
 				return err
 			}
-			st.ring.push(a)
+			if a.Mark == MarkFinalize {
+				// The gate saw the speech end: ask for the words
+				// once, unless finals already cover them.
+				sent, err := finalize()
+				if err != nil {
+					return err
+				}
+				if sent {
+					c.deps.Metrics.GateFinalizes.Inc()
+				}
+				continue
+			}
+			if !st.take(a) {
+				continue
+			}
 			if err := flush(); err != nil {
 				return fail(err)
 			}
@@ -98,18 +129,20 @@ func (c *Connector) stream(ctx context.Context, st *connState, s Stream, out cha
 			keepAlive.Reset(idle)
 		case <-pause.c():
 			// The audio paused: ask for the pending words once, unless
-			// finals already cover everything sent.
-			if rx.acked.Load() < st.ring.end {
-				if err := s.SendControl(ioCtx, ControlFinalize); err != nil {
-					return fail(c.sendFailed(s, recvDone, err))
-				}
+			// finals cover them or they were asked for already (by the
+			// gate, whose hangover silence is MarkQuiet).
+			sent, err := finalize()
+			if err != nil {
+				return err
+			}
+			if sent {
 				c.deps.Metrics.IdleFinalizes.Inc()
 			}
 		case <-keepAlive.C:
 			if err := s.SendControl(ioCtx, ControlKeepAlive); err != nil {
 				return fail(c.sendFailed(s, recvDone, err))
 			}
-			c.deps.Metrics.KeepAlives.Inc()
+			c.keptAlive()
 			keepAlive.Reset(idle)
 		case <-watch.c():
 			switch watch.fire(rx.results.Load()) {

@@ -33,6 +33,13 @@ var (
 	// ErrSinkOverflow means a sink's bounded buffer was full and its
 	// overflow policy disconnected it.
 	ErrSinkOverflow = errors.New("sink buffer overflow")
+	// ErrDetector means a gate's speech detector could not be made, failed,
+	// panicked or returned a probability outside [0, 1]; the gate then
+	// fails open (sends all audio for the rest of the session).
+	ErrDetector = errors.New("speech detector failed")
+	// ErrGateConfig means a GateConfig is invalid (unknown mode,
+	// threshold outside (0, 1)).
+	ErrGateConfig = errors.New("invalid gate config")
 )
 
 // UpstreamError describes a failed dial or a stream that ended abnormally.

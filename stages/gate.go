@@ -1,26 +1,232 @@
 package stages
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+)
 
-// Gate decides which audio goes upstream. This first form passes every
-// frame through unchanged, so provider time equals capture time; the VAD
-// gate replaces it.
-type Gate struct{}
+// GateMode is what a VAD gate does with the audio.
+type GateMode string
 
-// NewGate returns a pass-through gate.
-func NewGate() *Gate { return &Gate{} }
+// The gate modes. The zero GateMode means GateOff.
+const (
+	// GateOff passes every frame through unchanged; no detector runs.
+	GateOff GateMode = "off"
+	// GateShadow runs the detector and counts what an active gate would
+	// hold back, but sends everything (to measure before switching on).
+	GateShadow GateMode = "shadow"
+	// GateActive sends upstream only speech, with pre-roll and hangover,
+	// and asks for a Finalize when the speech ends.
+	GateActive GateMode = "active"
+)
 
-// Run forwards every Audio from in to out until in is closed or ctx is
-// done, and closes out on return.
-func (g *Gate) Run(ctx context.Context, in <-chan Audio, out chan<- Audio) error {
-	defer close(out)
-	for {
-		a, ok, err := Recv(ctx, in)
-		if err != nil || !ok {
+// ParseGateMode parses "off", "shadow" or "active"; anything else wraps
+// ErrGateConfig.
+func ParseGateMode(s string) (GateMode, error) {
+	switch m := GateMode(s); m {
+	case GateOff, GateShadow, GateActive:
+		return m, nil
+	default:
+		return "", fmt.Errorf("%w: mode %q (want off, shadow or active)", ErrGateConfig, s)
+	}
+}
+
+// GateConfig configures the VAD gate. Zero fields take the documented
+// defaults.
+type GateConfig struct {
+	// Mode: GateOff (the default), GateShadow or GateActive.
+	Mode GateMode
+	// Threshold: a detector window is speech when its probability is
+	// above it. In (0, 1); default 0.65.
+	Threshold float64
+	// PrerollMs of audio before the speech onset are sent with it (held
+	// while silent). Default 300; negative means none.
+	PrerollMs int
+	// HangoverMs of silence after speech are still sent before the gate
+	// holds audio back again; speech within it goes on without a gap.
+	// Default 700 (Omi's first gate; its current one uses 4000);
+	// negative means none.
+	HangoverMs int
+	// FinalizeSilenceMs: after this much silence following speech (and at
+	// the latest when the hangover ends) the gate asks the connector once
+	// for a Finalize, so the utterance's words arrive without waiting for
+	// more audio. Default 300; negative means never (the connector's own
+	// pause Finalize still applies).
+	FinalizeSilenceMs int
+}
+
+// Defaults of GateConfig.
+const (
+	DefaultGateThreshold         = 0.65
+	DefaultGatePrerollMs         = 300
+	DefaultGateHangoverMs        = 700
+	DefaultGateFinalizeSilenceMs = 300
+)
+
+// Validate reports an unknown mode or a threshold outside (0, 1) (zero
+// means the default), wrapping ErrGateConfig.
+func (c GateConfig) Validate() error {
+	if c.Mode != "" {
+		if _, err := ParseGateMode(string(c.Mode)); err != nil {
 			return err
 		}
-		if err := Send(ctx, out, a); err != nil {
+	}
+	if c.Threshold != 0 && !(c.Threshold > 0 && c.Threshold < 1) {
+		return fmt.Errorf("%w: threshold %v outside (0, 1)", ErrGateConfig, c.Threshold)
+	}
+	return nil
+}
+
+func (c GateConfig) withDefaults() GateConfig {
+	if c.Mode == "" {
+		c.Mode = GateOff
+	}
+	if c.Threshold == 0 {
+		c.Threshold = DefaultGateThreshold
+	}
+	def := func(v *int, d int) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = -1
+		}
+	}
+	def(&c.PrerollMs, DefaultGatePrerollMs)
+	def(&c.HangoverMs, DefaultGateHangoverMs)
+	def(&c.FinalizeSilenceMs, DefaultGateFinalizeSilenceMs)
+	return c
+}
+
+// GateDeps are the gate's runtime dependencies.
+type GateDeps struct {
+	// NewDetector makes the session's speech detector. nil turns the gate
+	// off whatever the mode.
+	NewDetector DetectorFactory
+	// Metrics are the server-wide gate metrics. Required.
+	Metrics *GateMetrics
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// GateStats are one gate's counts. Sample counts are at the session's
+// rate. In active mode Captured == Sent + Held once Run returned.
+type GateStats struct {
+	// Mode is the mode the gate started in (GateOff without a detector
+	// factory).
+	Mode GateMode
+	// FailedOpen: the detector failed, and the gate sent everything since.
+	FailedOpen bool
+	// Captured counts samples received; Sent those sent on (everything
+	// but what an active gate held); Speech those in frames the detector
+	// called speech.
+	Captured, Sent, Speech int64
+	// Held counts silence an active gate never sent or, in shadow mode,
+	// what it would have held (it sent them).
+	Held int64
+	// Onsets counts silence-to-speech decisions; Finalizes the Finalize
+	// requests an active gate sent.
+	Onsets, Finalizes int64
+}
+
+// Gate is the VAD gate stage: it decides which audio goes upstream
+// (spec/vad.md). It never changes the audio it sends nor its capture-clock
+// Start, so the silence it holds back leaves gaps in the capture indices
+// sent; the connector's ClockMap maps provider time back across them.
+//
+// States, in active mode: SILENCE holds the last PrerollMs of audio; a
+// speech frame sends that pre-roll, then the frame (SPEECH), and every
+// frame is sent while speech goes on. The first silent frame starts the
+// HANGOVER: audio is still sent; after FinalizeSilenceMs of silence the
+// gate sends one MarkFinalize, and marks what follows MarkQuiet; after
+// HangoverMs it holds audio again (SILENCE). Speech during the hangover
+// goes back to SPEECH. Frames are split at these points, to the sample.
+//
+// The gate fails open: when the detector fails (an error, a panic, a bad
+// probability, or it cannot be made) the gate logs it once, counts it,
+// sends the pre-roll it held and passes everything through for the rest of
+// the session. It never sends KeepAlives or any control: while it holds
+// silence, the connector's KeepAlive timer keeps the upstream alive.
+type Gate struct {
+	cfg    GateConfig
+	rateHz int
+	mode   GateMode
+	deps   GateDeps
+	log    *slog.Logger
+
+	captured, sent, speech, held, onsets, finalizes atomic.Int64
+	failedOpen                                      atomic.Bool
+}
+
+// NewGate returns a gate for a stream of audio at rateHz. cfg should have
+// passed Validate; an invalid mode counts as GateOff.
+func NewGate(cfg GateConfig, rateHz int, deps GateDeps) *Gate {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	mode := cfg.Mode
+	if (mode != GateShadow && mode != GateActive) || deps.NewDetector == nil {
+		mode = GateOff
+	}
+	return &Gate{cfg: cfg, rateHz: rateHz, mode: mode, deps: deps, log: deps.Logger}
+}
+
+// Mode is the mode the gate starts in.
+func (g *Gate) Mode() GateMode { return g.mode }
+
+// Stats returns the gate's counts so far. Safe for concurrent use.
+func (g *Gate) Stats() GateStats {
+	return GateStats{
+		Mode: g.mode, FailedOpen: g.failedOpen.Load(),
+		Captured: g.captured.Load(), Sent: g.sent.Load(), Speech: g.speech.Load(),
+		Held: g.held.Load(), Onsets: g.onsets.Load(), Finalizes: g.finalizes.Load(),
+	}
+}
+
+// Run reads audio from in until it is closed or ctx is done, sends what
+// the mode lets through on out, and closes out on return. Audio with no
+// samples is dropped. Pre-roll still held when in closes is never sent
+// (counted as held).
+func (g *Gate) Run(ctx context.Context, in <-chan Audio, out chan<- Audio) error {
+	defer close(out)
+	g.deps.Metrics.sessions(g.mode).Inc()
+	r := g.newRun(ctx, out)
+	if g.mode != GateOff {
+		det, err := newDetection(g.deps.NewDetector, g.rateHz, g.cfg.Threshold)
+		if err != nil {
+			g.failOpen(err)
+		} else {
+			r.det = det
+		}
+	}
+	for {
+		a, ok, err := Recv(ctx, in)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.end()
+			return nil
+		}
+		if a.Samples() == 0 {
+			continue
+		}
+		if err := r.frame(a); err != nil {
 			return err
 		}
 	}
 }
+
+// failOpen turns the gate off for the rest of the session, loudly.
+func (g *Gate) failOpen(err error) {
+	g.failedOpen.Store(true)
+	g.deps.Metrics.FailOpens.Inc()
+	g.log.Error("vad gate failed; sending all audio upstream for the rest of the session",
+		"mode", string(g.mode), "err", err)
+}
+
+// seconds converts samples at the gate's rate.
+func (g *Gate) seconds(samples int64) float64 { return SamplesToSeconds(samples, g.rateHz) }

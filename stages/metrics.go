@@ -22,6 +22,9 @@ type ConnectorMetrics struct {
 	// IdleFinalizes counts Finalize messages sent because the client's
 	// audio paused with words not yet final (ConnectorConfig.FinalizeIdleMs).
 	IdleFinalizes *metrics.Counter
+	// GateFinalizes counts Finalize messages sent because the VAD gate
+	// saw the speech end (MarkFinalize) with words not yet final.
+	GateFinalizes *metrics.Counter
 	// Reconnects counts streams opened after a stream of the same session
 	// failed.
 	Reconnects *metrics.Counter
@@ -36,8 +39,10 @@ type ConnectorMetrics struct {
 	// Stalls counts streams replaced because they answered nothing.
 	Stalls *metrics.Counter
 	// LostSeconds counts audio seconds that never reached a final result
-	// and cannot be replayed: evicted from the full replay ring, or left
-	// when the upstream failed for good (never silent).
+	// and cannot be replayed: evicted from the full replay ring, still
+	// held when the session ended, or left when the upstream failed for
+	// good (never silent). It counts samples, not capture time: silence
+	// the VAD gate never sent is not lost.
 	LostSeconds *metrics.FloatCounter
 	// Degraded is the number of sessions whose upstream is down now.
 	Degraded *metrics.Gauge
@@ -69,6 +74,7 @@ func NewConnectorMetrics(set *metrics.Set) *ConnectorMetrics {
 		DialSeconds:     set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
 		KeepAlives:      set.NewCounter(`earshot_upstream_keepalives_total`),
 		IdleFinalizes:   set.NewCounter(`earshot_upstream_idle_finalizes_total`),
+		GateFinalizes:   set.NewCounter(`earshot_upstream_gate_finalizes_total`),
 		Reconnects:      set.NewCounter(`earshot_upstream_reconnects_total`),
 		SentSeconds:     set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
 		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
@@ -136,4 +142,46 @@ func NewFanoutMetrics(set *metrics.Set) *FanoutMetrics {
 // dropped counts messages a sink's overflow policy discarded.
 func (m *FanoutMetrics) dropped(sink string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_sink_dropped_total{sink="` + sink + `"}`)
+}
+
+// GateMetrics are the VAD gate's server-wide metrics. Build one per server
+// with NewGateMetrics and share it among sessions.
+type GateMetrics struct {
+	set *metrics.Set
+	// SpeechSeconds counts capture seconds in frames the detector called
+	// speech (active and shadow gates).
+	SpeechSeconds *metrics.FloatCounter
+	// HeldSeconds counts capture seconds active gates held back: never
+	// sent upstream (not billed).
+	HeldSeconds *metrics.FloatCounter
+	// ShadowHeldSeconds counts capture seconds shadow gates would have
+	// held back (they sent them).
+	ShadowHeldSeconds *metrics.FloatCounter
+	// Onsets counts silence-to-speech decisions (active and shadow).
+	Onsets *metrics.Counter
+	// FailOpens counts sessions whose detector failed: their gate was
+	// turned off and sent everything since.
+	FailOpens *metrics.Counter
+}
+
+// NewGateMetrics registers the gate metrics in set. It panics if they are
+// already registered there (one set per server).
+func NewGateMetrics(set *metrics.Set) *GateMetrics {
+	m := &GateMetrics{
+		set:               set,
+		SpeechSeconds:     set.NewFloatCounter(`earshot_gate_speech_seconds_total`),
+		HeldSeconds:       set.NewFloatCounter(`earshot_gate_held_seconds_total{mode="active"}`),
+		ShadowHeldSeconds: set.NewFloatCounter(`earshot_gate_held_seconds_total{mode="shadow"}`),
+		Onsets:            set.NewCounter(`earshot_gate_onsets_total`),
+		FailOpens:         set.NewCounter(`earshot_gate_fail_open_total`),
+	}
+	for _, mode := range []GateMode{GateOff, GateShadow, GateActive} {
+		m.sessions(mode)
+	}
+	return m
+}
+
+// sessions counts sessions by the mode their gate started in.
+func (m *GateMetrics) sessions(mode GateMode) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_gate_sessions_total{mode="` + string(mode) + `"}`)
 }

@@ -1,6 +1,8 @@
-// Package stagestest provides channel-driven fakes of the stage contracts
-// for tests: a Provider whose dials the test answers, and a Stream whose
-// traffic the test reads and whose results the test pushes.
+// Package stagestest provides fakes of the stage contracts for tests: a
+// Provider whose dials the test answers, a Stream whose traffic the test
+// reads and whose results the test pushes (both channel-driven), and
+// deterministic speech Detectors (loudness or scripted probabilities,
+// with failures on demand).
 package stagestest
 
 import (

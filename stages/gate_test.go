@@ -1,0 +1,185 @@
+package stages_test
+
+import (
+	"testing"
+
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages"
+)
+
+// TestGateActiveSendsSpeechWithPrerollAndHangover walks the whole machine
+// with the defaults (pre-roll 300 ms, hangover 700 ms, Finalize after
+// 300 ms): two utterances separated by more silence than hangover and
+// pre-roll cover, so a gap opens in the capture indices sent.
+func TestGateActiveSendsSpeechWithPrerollAndHangover(t *testing.T) {
+	src := capture(rate, silence(2000), speech(1000), silence(2000), speech(500), silence(300))
+	r := newGateRig(stages.GateConfig{Mode: stages.GateActive}, rate, detectors().New)
+	got := r.run(t, cut(src, rate, 1600))
+	td.Cmp(t, runs(t, src, got), []run{
+		{at(1700), at(3300), stages.MarkNone}, // pre-roll, speech, 300 ms of silence
+		{at(3300), at(3300), stages.MarkFinalize},
+		{at(3300), at(3700), stages.MarkQuiet}, // the rest of the hangover
+		{at(4700), at(5800), stages.MarkNone},  // gap 3.7-4.7 s; pre-roll from 4.7 s
+		{at(5800), at(5800), stages.MarkFinalize},
+	})
+	td.Cmp(t, r.g.Stats(), stages.GateStats{
+		Mode: stages.GateActive, Captured: at(5800), Sent: at(3100), Speech: at(1500),
+		Held: at(2700), Onsets: 2, Finalizes: 2,
+	})
+	td.Cmp(t, r.m.SpeechSeconds.Get(), td.N(1.5, 1e-9))
+	td.Cmp(t, r.m.HeldSeconds.Get(), td.N(2.7, 1e-9))
+	td.Cmp(t, r.m.ShadowHeldSeconds.Get(), 0.0)
+	td.Cmp(t, r.m.Onsets.Get(), uint64(2))
+}
+
+// TestGatePrerollIsTheLastPrerollMsBeforeOnset: with 700-sample frames
+// and 10 ms windows nothing lines up with 300 ms, yet the pre-roll is
+// exactly the 4800 samples before the frame the detector called speech.
+func TestGatePrerollIsTheLastPrerollMsBeforeOnset(t *testing.T) {
+	src := capture(rate, silence(2000), speech(1000), silence(2000))
+	r := newGateRig(stages.GateConfig{Mode: stages.GateActive}, rate, detectors().New)
+	got := r.run(t, cut(src, rate, 700))
+	// Speech starts at 32000; the window [32000, 32160) completes in the
+	// frame [31500, 32200): the onset. The last speech window completes
+	// in the frame [47600, 48300); silence is counted from 48300.
+	td.Cmp(t, runs(t, src, got), []run{
+		{31500 - 4800, 48300 + 4800, stages.MarkNone},
+		{48300 + 4800, 48300 + 4800, stages.MarkFinalize},
+		{48300 + 4800, 48300 + 11200, stages.MarkQuiet},
+	})
+	td.Cmp(t, got[0], td.Struct(stages.Audio{Start: 26700}, nil), "the held frame was cut to the sample")
+	st := r.g.Stats()
+	td.Cmp(t, st.Captured, st.Sent+st.Held, "every sample sent or held")
+}
+
+// TestGateSpeechReturningDuringHangover: speech within the hangover goes
+// on without a gap (and is no new onset); a pause a little longer than
+// the hangover is bridged by the pre-roll, still without a gap.
+func TestGateSpeechReturningDuringHangover(t *testing.T) {
+	src := capture(rate, silence(500), speech(1000), silence(500), speech(1000),
+		silence(900), speech(500), silence(2000))
+	r := newGateRig(stages.GateConfig{Mode: stages.GateActive}, rate, detectors().New)
+	got := r.run(t, cut(src, rate, 1600))
+	td.Cmp(t, runs(t, src, got), []run{
+		{at(200), at(1800), stages.MarkNone},
+		{at(1800), at(1800), stages.MarkFinalize},
+		{at(1800), at(2000), stages.MarkQuiet},
+		{at(2000), at(3300), stages.MarkNone}, // speech is back: plain audio again
+		{at(3300), at(3300), stages.MarkFinalize},
+		{at(3300), at(3700), stages.MarkQuiet},
+		{at(3700), at(4700), stages.MarkNone}, // 200 ms held, sent as pre-roll
+		{at(4700), at(4700), stages.MarkFinalize},
+		{at(4700), at(5100), stages.MarkQuiet},
+	})
+	st := r.g.Stats()
+	td.Cmp(t, st.Onsets, int64(2))
+	td.Cmp(t, st.Finalizes, int64(3))
+	td.Cmp(t, st.Held, at(200)+at(6400-5100))
+	td.Cmp(t, st.Captured, st.Sent+st.Held)
+}
+
+func TestGateConfigShapesTheOutput(t *testing.T) {
+	src := capture(rate, silence(1000), speech(500), silence(1500))
+	for _, tc := range []struct {
+		name string
+		cfg  stages.GateConfig
+		want []run
+	}{
+		{"no pre-roll, short hangover", stages.GateConfig{PrerollMs: -1, HangoverMs: 200}, []run{
+			{at(1000), at(1700), stages.MarkNone},
+			{at(1700), at(1700), stages.MarkFinalize}, // at the hangover's end at the latest
+		}},
+		{"no hangover", stages.GateConfig{HangoverMs: -1}, []run{
+			{at(700), at(1500), stages.MarkNone},
+			{at(1500), at(1500), stages.MarkFinalize},
+		}},
+		{"no Finalize", stages.GateConfig{FinalizeSilenceMs: -1, HangoverMs: 400}, []run{
+			{at(700), at(1900), stages.MarkNone},
+		}},
+		{"long pre-roll", stages.GateConfig{PrerollMs: 5000, FinalizeSilenceMs: 100, HangoverMs: 150}, []run{
+			{0, at(1600), stages.MarkNone},
+			{at(1600), at(1600), stages.MarkFinalize},
+			{at(1600), at(1650), stages.MarkQuiet}, // split mid-frame
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Mode = stages.GateActive
+			r := newGateRig(tc.cfg, rate, detectors().New)
+			td.Cmp(t, runs(t, src, r.run(t, cut(src, rate, 1600))), tc.want)
+			st := r.g.Stats()
+			td.Cmp(t, st.Captured, st.Sent+st.Held)
+		})
+	}
+}
+
+func TestGateThresholdIsStrict(t *testing.T) {
+	src := capture(rate, silence(1000))
+	det := detectors()
+	det.Prob = func(i int64, _ []float32) float32 {
+		if i >= 50 {
+			return 0.7
+		}
+		return 0.65 // not above the threshold
+	}
+	r := newGateRig(stages.GateConfig{Mode: stages.GateActive}, rate, det.New)
+	td.Cmp(t, runs(t, src, r.run(t, cut(src, rate, 1600))), []run{{at(200), at(1000), stages.MarkNone}})
+}
+
+// TestGateShadowSendsEverythingButCounts: same audio as the active test;
+// everything goes through unmarked, and the counts say what an active
+// gate would have held.
+func TestGateShadowSendsEverythingButCounts(t *testing.T) {
+	src := capture(rate, silence(2000), speech(1000), silence(2000), speech(500), silence(300))
+	frames := cut(src, rate, 1600)
+	r := newGateRig(stages.GateConfig{Mode: stages.GateShadow}, rate, detectors().New)
+	got := r.run(t, frames)
+	td.Cmp(t, got, frames, "every frame, unchanged")
+	td.Cmp(t, r.g.Stats(), stages.GateStats{
+		Mode: stages.GateShadow, Captured: at(5800), Sent: at(5800), Speech: at(1500),
+		Held: at(2700), Onsets: 2,
+	})
+	td.Cmp(t, r.m.ShadowHeldSeconds.Get(), td.N(2.7, 1e-9))
+	td.Cmp(t, r.m.HeldSeconds.Get(), 0.0)
+	td.Cmp(t, r.m.SpeechSeconds.Get(), td.N(1.5, 1e-9))
+}
+
+func TestGateOffPassesThrough(t *testing.T) {
+	src := capture(rate, silence(500), speech(500), silence(500))
+	frames := cut(src, rate, 1000)
+	for _, tc := range []struct {
+		name string
+		mode stages.GateMode
+		det  bool
+	}{
+		{"off", stages.GateOff, true},
+		{"zero mode", "", true},
+		{"active without a detector", stages.GateActive, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dets := detectors()
+			var f stages.DetectorFactory
+			if tc.det {
+				f = dets.New
+			}
+			r := newGateRig(stages.GateConfig{Mode: tc.mode}, rate, f)
+			td.Cmp(t, r.g.Mode(), stages.GateOff)
+			td.Cmp(t, r.run(t, frames), frames)
+			td.Cmp(t, r.g.Stats(), stages.GateStats{Mode: stages.GateOff, Captured: at(1500), Sent: at(1500)})
+			td.CmpEmpty(t, dets.Made(), "no detector made")
+		})
+	}
+}
+
+func TestGateConfigValidate(t *testing.T) {
+	td.CmpNoError(t, stages.GateConfig{}.Validate())
+	td.CmpNoError(t, stages.GateConfig{Mode: stages.GateShadow, Threshold: 0.5}.Validate())
+	td.Cmp(t, stages.GateConfig{Mode: "on"}.Validate(), td.ErrorIs(stages.ErrGateConfig))
+	td.Cmp(t, stages.GateConfig{Threshold: 1}.Validate(), td.ErrorIs(stages.ErrGateConfig))
+	td.Cmp(t, stages.GateConfig{Threshold: -0.1}.Validate(), td.ErrorIs(stages.ErrGateConfig))
+	m, err := stages.ParseGateMode("shadow")
+	td.CmpNoError(t, err)
+	td.Cmp(t, m, stages.GateShadow)
+	_, err = stages.ParseGateMode("")
+	td.Cmp(t, err, td.ErrorIs(stages.ErrGateConfig))
+}

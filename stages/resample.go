@@ -1,0 +1,134 @@
+package stages
+
+import "math"
+
+// Resampler tuning (the same filter as the embedded recognizer's).
+const (
+	// resampleZeros is the number of zero crossings of the windowed sinc
+	// on each side, at the lower of the two rates.
+	resampleZeros = 16
+	// resampleCutoff places the low-pass edge at this fraction of the
+	// lower rate's Nyquist frequency.
+	resampleCutoff = 0.92
+	// resampleMaxPhases bounds the phase table; ratios needing more
+	// phases use the nearest one (timing error under 1/1000 sample).
+	resampleMaxPhases = 512
+)
+
+// resampler converts a stream of samples from one rate to another with a
+// windowed-sinc (Blackman) low-pass filter evaluated at exact rational
+// positions: output sample n lies at input position n*down/up. State is
+// kept across calls, so frame boundaries are seamless. Output lags the
+// input by half the filter (about a millisecond). The gate uses it to feed
+// its detector only; audio sent upstream is never resampled.
+type resampler struct {
+	up, down int64     // out/g and in/g, g = gcd(in, out)
+	half     int       // taps on each side of the position
+	phases   int64     // rows of table
+	table    []float32 // phases x 2*half weights
+	hist     []float32 // input samples from histBase on
+	histBase int64     // input index of hist[0]
+	next     int64     // next output index
+}
+
+// newResampler returns a resampler from inRate to outRate (both > 0).
+func newResampler(inRate, outRate int) *resampler {
+	g := gcd(inRate, outRate)
+	up, down := int64(outRate/g), int64(inRate/g)
+	ratio := min(1, float64(up)/float64(down))
+	fc := resampleCutoff * ratio // in units of the input's Nyquist frequency
+	half := int(math.Ceil(resampleZeros / ratio))
+	phases := min(up, resampleMaxPhases)
+	taps := 2 * half
+	r := &resampler{up: up, down: down, half: half, phases: phases, table: make([]float32, int(phases)*taps)}
+	w := make([]float64, taps)
+	for p := range phases {
+		frac := float64(p) / float64(phases)
+		var sum float64
+		for k := range taps {
+			// Tap k weighs input i0-half+1+k; x is its distance to
+			// the position i0+frac.
+			x := float64(k-half+1) - frac
+			w[k] = fc * sinc(fc*x) * blackman(x/float64(half))
+			sum += w[k]
+		}
+		row := r.table[int(p)*taps : int(p+1)*taps]
+		for k := range taps {
+			row[k] = float32(w[k] / sum) // unit gain at DC
+		}
+	}
+	// Zeros before the first sample, so that output 0 is centred on
+	// input 0.
+	r.hist = make([]float32, half, 4096)
+	r.histBase = -int64(half)
+	return r
+}
+
+// process appends the resampled form of in (full scale ±1) to out, clamped
+// to [-1, 1], and returns it.
+func (r *resampler) process(out, in []float32) []float32 {
+	r.hist = append(r.hist, in...)
+	taps := 2 * r.half
+	histEnd := r.histBase + int64(len(r.hist))
+	for {
+		pos := r.next * r.down
+		i0 := pos / r.up
+		p := pos % r.up
+		if r.phases < r.up { // nearest phase
+			p = (2*p*r.phases + r.up) / (2 * r.up)
+			if p == r.phases {
+				p, i0 = 0, i0+1
+			}
+		}
+		if i0+int64(r.half) >= histEnd {
+			break
+		}
+		row := r.table[int(p)*taps : int(p+1)*taps]
+		from := int(i0 - int64(r.half) + 1 - r.histBase)
+		h := r.hist[from : from+taps]
+		var a0, a1, a2, a3 float32 // four chains: fewer dependency stalls
+		k := 0
+		for ; k+3 < taps; k += 4 {
+			a0 += row[k] * h[k]
+			a1 += row[k+1] * h[k+1]
+			a2 += row[k+2] * h[k+2]
+			a3 += row[k+3] * h[k+3]
+		}
+		for ; k < taps; k++ {
+			a0 += row[k] * h[k]
+		}
+		acc := (a0 + a1) + (a2 + a3)
+		out = append(out, min(max(acc, -1), 1)) // no ringing past full scale
+		r.next++
+	}
+	// Drop the input no later output needs.
+	need := r.next*r.down/r.up - int64(r.half) + 1
+	if drop := int(need - r.histBase); drop > 0 {
+		drop = min(drop, len(r.hist))
+		r.hist = r.hist[:copy(r.hist, r.hist[drop:])]
+		r.histBase += int64(drop)
+	}
+	return out
+}
+
+func sinc(x float64) float64 {
+	if x == 0 {
+		return 1
+	}
+	return math.Sin(math.Pi*x) / (math.Pi * x)
+}
+
+// blackman is the Blackman window on [-1, 1].
+func blackman(x float64) float64 {
+	if x <= -1 || x >= 1 {
+		return 0
+	}
+	return 0.42 + 0.5*math.Cos(math.Pi*x) + 0.08*math.Cos(2*math.Pi*x)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
