@@ -61,10 +61,14 @@ func start(t *testing.T, env []string, args ...string) *process {
 		_ = cmd.Wait()
 	})
 	found := make(chan string, 1)
+	exited := make(chan []string, 1) // the lines logged, once stderr ends
 	go func() {
+		var lines []string
+		defer func() { exited <- lines }()
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
+			lines = append(lines, line)
 			if m := addrRe.FindStringSubmatch(line); m != nil {
 				select {
 				case found <- m[1]:
@@ -80,6 +84,8 @@ func start(t *testing.T, env []string, args ...string) *process {
 	}()
 	select {
 	case p.addr = <-found:
+	case lines := <-exited:
+		t.Fatalf("%s exited before reporting its address:\n%s", strings.Join(args, " "), strings.Join(lines, "\n"))
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s did not report its address", strings.Join(args, " "))
 	}
@@ -109,7 +115,8 @@ func TestServeAndEmulateBinaries(t *testing.T) {
 	gw := start(t, []string{
 		"EARSHOT_API_KEYS=" + clientKey,
 		"DEEPGRAM_API_KEY=" + upstreamKey,
-	}, "serve", "--addr", "127.0.0.1:0", "--deepgram-url", "ws://"+emu.addr+"/v1/listen")
+	}, "serve", "--addr", "127.0.0.1:0", "--deepgram-url", "ws://"+emu.addr+"/v1/listen",
+		"--vad-gate", "off") // the energy-test recognizer hears tones, which are not speech
 
 	c := dialClient(t, "ws://"+gw.addr+"/v4/listen?language=en&sample_rate=16000&codec=pcm16")
 	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })

@@ -25,6 +25,13 @@ func envInt(fs *flag.FlagSet, name, env string, def int, usage string) *int {
 	return fs.Int(name, envDefault(env, def, strconv.Atoi, "an integer"), usage+" (env "+env+")")
 }
 
+// envFloat defines a float64 flag whose default comes from env when it is
+// set to a number. A malformed value is reported by checkEnv.
+func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
+	parse := func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+	return fs.Float64(name, envDefault(env, def, parse, "a number"), usage+" (env "+env+")")
+}
+
 // envBool defines a bool flag (default false) whose default comes from env
 // when it is set to a boolean. A malformed value is reported by checkEnv.
 func envBool(fs *flag.FlagSet, name, env, usage string) *bool {

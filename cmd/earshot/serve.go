@@ -25,6 +25,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
 	pf := defineProviderFlags(fs)
+	gf := defineGateFlags(fs)
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
@@ -57,6 +58,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated)")
 	}
 
+	gateCfg, newDetector, err := gf.config(log)
+	if err != nil {
+		return err
+	}
 	provider, err := pf.newProvider(log)
 	if err != nil {
 		return err
@@ -71,13 +76,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
 		Languages:      provider.languages,
+		Gate:           gateCfg,
 		Connector: stages.ConnectorConfig{
 			Backoff:           stages.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
 			ReconnectAttempts: *reconnects,
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,
 		},
-	}, pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log})
+	}, pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log, NewDetector: newDetector})
 	if err != nil {
 		return err
 	}
@@ -87,6 +93,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
+	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
+		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", gateCfg.FinalizeSilenceMs)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

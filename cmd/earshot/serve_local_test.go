@@ -88,7 +88,7 @@ func TestServeLocalMissingModel(t *testing.T) {
 	t.Setenv("EARSHOT_API_KEYS", "k")
 	var stderr bytes.Buffer
 	missing := filepath.Join(t.TempDir(), "no-model")
-	err := runServe(context.Background(), []string{"--stt", "local", "--model-dir", missing}, &stderr)
+	err := runServe(context.Background(), []string{"--stt", "local", "--model-dir", missing, "--vad-gate", "off"}, &stderr)
 	td.CmpTrue(t, errors.Is(err, local.ErrNoModel), "%v", err)
 	td.Cmp(t, err.Error(), td.All(td.Contains(local.ModelPackage), td.Contains(local.SetupScript), td.Contains(missing)))
 	td.CmpFalse(t, strings.Contains(stderr.String(), "earshot serving"), "it does not start")

@@ -20,7 +20,7 @@ import (
 func TestServeLocalNeedsTheTag(t *testing.T) {
 	t.Setenv("EARSHOT_API_KEYS", "k")
 	var stderr bytes.Buffer
-	err := runServe(context.Background(), []string{"--stt", "local"}, &stderr)
+	err := runServe(context.Background(), []string{"--stt", "local", "--vad-gate", "off"}, &stderr)
 	td.CmpTrue(t, errors.Is(err, local.ErrUnavailable), "%v", err)
 	td.Cmp(t, err, td.Re(`^--stt local: .*-tags pocketsphinx.*scripts/setup-pocketsphinx\.sh`))
 }

@@ -3,27 +3,34 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/internal/testrig"
+	"earshot/stages"
+	"earshot/stages/silero"
 )
 
 // servingAddr finds the listen address in serve's start-up log line.
 var servingAddr = regexp.MustCompile(`msg="earshot serving" addr=(\S+)`)
 
-// startServe runs `earshot serve --addr 127.0.0.1:0 args...` with one
-// client key, "k", and returns it once it listens, with its address.
+// startServe runs `earshot serve --addr 127.0.0.1:0 --vad-gate off
+// args...` with one client key, "k", and returns it once it listens, with
+// its address. args may turn the gate back on (the last flag wins).
 func startServe(t *testing.T, args ...string) *cmdRun {
 	t.Helper()
 	t.Setenv("EARSHOT_API_KEYS", "k")
-	return startCmd(t, "serve", runServe, servingAddr, args...)
+	return startCmd(t, "serve", runServe, servingAddr, append([]string{"--vad-gate", "off"}, args...)...)
 }
 
 func TestServeUnknownSTT(t *testing.T) {
 	t.Setenv("EARSHOT_API_KEYS", "k")
 	var stderr bytes.Buffer
-	err := runServe(context.Background(), []string{"--stt", "whisper"}, &stderr)
+	err := runServe(context.Background(), []string{"--stt", "whisper", "--vad-gate", "off"}, &stderr)
 	td.Cmp(t, err, td.String(`unknown --stt "whisper" (available: auto, deepgram, local)`))
 }
 
@@ -44,4 +51,34 @@ func TestServeExplicitDeepgramWithoutAKeyWarns(t *testing.T) {
 	td.CmpNoError(t, err)
 	td.Cmp(t, log, td.Contains("DEEPGRAM_API_KEY is not set"))
 	td.Cmp(t, log, td.Re(`stt=deepgram upstream=ws://127\.0\.0\.1:9/v1/listen `))
+}
+
+func TestServeGate(t *testing.T) {
+	model := testrig.VADModel(t)
+	t.Setenv("DEEPGRAM_API_KEY", "x")
+
+	r := startServe(t, "--vad-gate", "active", "--vad-model", model, "--vad-hangover-ms", "900")
+	log, err := r.stop()
+	td.CmpNoError(t, err)
+	td.Cmp(t, log, td.Re(`msg="vad gate" mode=active threshold=0\.65 preroll_ms=300 hangover_ms=900 finalize_silence_ms=300\n`))
+
+	missing := filepath.Join(t.TempDir(), "none.onnx")
+	var stderr bytes.Buffer
+	err = runServe(context.Background(), []string{"--vad-model", missing}, &stderr)
+	td.CmpErrorIs(t, err, silero.ErrNoModel, "active by default: the model is required")
+	td.Cmp(t, err, td.Re(`fetch-silero\.sh.*--vad-optional`))
+
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	td.Require(t).CmpNoError(os.WriteFile(bad, []byte("not a model"), 0o600))
+	err = runServe(context.Background(), []string{"--vad-model", bad}, &stderr)
+	td.CmpErrorIs(t, err, silero.ErrBadModel, "a corrupt model is a start-up error too")
+
+	r = startServe(t, "--vad-gate", "active", "--vad-model", missing, "--vad-optional")
+	log, err = r.stop()
+	td.CmpNoError(t, err)
+	td.Cmp(t, log, td.Re(`level=ERROR msg="VAD model unavailable: the gate is OFF`))
+	td.Cmp(t, log, td.Re(`msg="vad gate" mode=off `))
+
+	err = runServe(context.Background(), []string{"--vad-gate", "loud"}, &stderr)
+	td.CmpErrorIs(t, err, stages.ErrGateConfig)
 }

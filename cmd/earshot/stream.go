@@ -205,13 +205,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// envFloat defines a float64 flag whose default comes from env when it is
-// set to a number. A malformed value is reported by checkEnv.
-func envFloat(fs *flag.FlagSet, name, env string, def float64, usage string) *float64 {
-	parse := func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
-	return fs.Float64(name, envDefault(env, def, parse, "a number"), usage+" (env "+env+")")
-}
-
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // printEvent prints one live event.

@@ -8,7 +8,27 @@ import (
 	"testing"
 
 	"earshot/stages/local"
+	"earshot/stages/silero"
 )
+
+// VADModel is the Silero VAD model file: $EARSHOT_VAD_MODEL, else
+// silero.DefaultModelPath found above the working directory. The test is
+// skipped, saying how to fetch it, when there is none.
+func VADModel(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv(silero.ModelEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			tb.Skipf("%s=%s: %v: run scripts/fetch-silero.sh", silero.ModelEnv, p, err)
+		}
+		return p
+	}
+	dir, ok := FindDir(tb, filepath.Dir(silero.DefaultModelPath))
+	p := filepath.Join(dir, filepath.Base(silero.DefaultModelPath))
+	if _, err := os.Stat(p); !ok || err != nil {
+		tb.Skipf("no Silero VAD model %s above the working directory: run scripts/fetch-silero.sh", silero.DefaultModelPath)
+	}
+	return p
+}
 
 // SpeechDirEnv names the shared real-speech fixtures folder when it is
 // not shared/fixtures/speech above the working directory.
