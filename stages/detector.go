@@ -3,6 +3,8 @@ package stages
 import (
 	"encoding/binary"
 	"fmt"
+
+	"earshot/internal/resample"
 )
 
 // SpeechDetector scores one stream's audio for speech, window by window
@@ -47,10 +49,10 @@ func DetectorRateHz(rateHz int) int {
 type detection struct {
 	det       SpeechDetector
 	threshold float64
-	rs        *resampler // nil at 8 or 16 kHz
-	win       []float32  // the window being filled
-	in, out   []float32  // scratch for the converted and resampled frame
-	last      bool       // the verdict of the latest full window
+	rs        *resample.Resampler // nil at 8 or 16 kHz
+	win       []float32           // the window being filled
+	in, out   []float32           // scratch for the converted and resampled frame
+	last      bool                // the verdict of the latest full window
 }
 
 // newDetection makes the detector for a stream at rateHz.
@@ -73,7 +75,7 @@ func newDetection(newDet DetectorFactory, rateHz int, threshold float64) (d *det
 	}
 	d = &detection{det: det, threshold: threshold, win: make([]float32, 0, n)}
 	if detRate != rateHz {
-		d.rs = newResampler(rateHz, detRate)
+		d.rs = resample.New(rateHz, detRate)
 	}
 	return d, nil
 }
@@ -91,7 +93,7 @@ func (d *detection) frame(pcm []byte) (_ bool, err error) {
 	}
 	samples := d.in
 	if d.rs != nil {
-		d.out = d.rs.process(d.out[:0], d.in)
+		d.out = d.rs.Float(d.out[:0], d.in)
 		samples = d.out
 	}
 	full, speech := false, false

@@ -5,6 +5,8 @@ package local
 import (
 	"math"
 	"math/rand/v2"
+
+	"earshot/internal/resample"
 )
 
 // Narrowband fill: audio below 16 kHz (telephone audio at 8 kHz) has
@@ -38,7 +40,7 @@ func newFill(inRate int) []int16 {
 	taps := make([]float64, 2*half+1)
 	for k := range taps {
 		x := float64(k - half)
-		taps[k] = -fc * sinc(fc*x) * blackman(x/float64(half+1))
+		taps[k] = -fc * resample.Sinc(fc*x) * resample.Blackman(x/float64(half+1))
 	}
 	taps[half]++
 	rng := rand.New(rand.NewPCG(0x65617273, 0x686f74)) // "earshot"
@@ -60,7 +62,7 @@ func newFill(inRate int) []int16 {
 	gain := 32768 * math.Pow(10, fillDB/20) / math.Sqrt(power/fillLen)
 	fill := make([]int16, fillLen)
 	for i, v := range out {
-		fill[i] = clamp16(float32(v * gain))
+		fill[i] = resample.Clamp16(float32(v * gain))
 	}
 	return fill
 }
@@ -70,7 +72,7 @@ func addFill(dst, pcm, fill []int16, at int64) []int16 {
 	dst = dst[:0]
 	j := int(at % int64(len(fill)))
 	for _, v := range pcm {
-		dst = append(dst, clamp16(float32(v)+float32(fill[j])))
+		dst = append(dst, resample.Clamp16(float32(v)+float32(fill[j])))
 		if j++; j == len(fill) {
 			j = 0
 		}

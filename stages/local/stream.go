@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"earshot/internal/resample"
 	"earshot/stages"
 )
 
@@ -59,7 +60,7 @@ type stream struct {
 	ended     bool     // CloseStream done
 	failed    error    // the decoder failed
 	carry     []byte   // bytes of an incomplete sample frame
-	rs        *resampler
+	rs        *resample.Resampler
 	pcm       []int16 // scratch: one call's audio as mono samples
 	pending   []int16 // 16 kHz audio not yet analysed (under one chunk)
 	hist      []int16 // 16 kHz audio from histStart to pos
@@ -98,7 +99,7 @@ func newStream(p *Provider, d *decoder, rate, channels int) *stream {
 		dec:         d,
 	}
 	if rate != ModelRateHz {
-		s.rs = newResampler(rate, ModelRateHz)
+		s.rs = resample.New(rate, ModelRateHz)
 	}
 	if s.fill = p.fill(rate); s.fill != nil {
 		// Narrowband audio pulls the live cepstral mean far from where
@@ -301,7 +302,7 @@ func (s *stream) appendAudio(pcm []byte) {
 		s.pending = append(s.pending, s.pcm...)
 		return
 	}
-	s.pending = s.rs.process(s.pending, s.pcm)
+	s.pending = s.rs.Int16(s.pending, s.pcm)
 }
 
 // appendMono appends the samples of whole frames in b, averaging the
