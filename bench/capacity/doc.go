@@ -1,0 +1,85 @@
+// Command capacity is the gateway's end-to-end capacity harness (issue 6):
+// how many real-time 16 kHz sessions `earshot serve` carries on this
+// machine, the latency it adds, and its CPU and memory per session, with
+// the VAD gate off and active, against a bare WebSocket relay as the
+// baseline. Results and commands are in bench/README.md.
+//
+//	go run ./bench/capacity            # the whole run, ~15 minutes
+//	go run ./bench/capacity -h         # levels, window, memory runs
+//
+// # Processes
+//
+// Everything runs on loopback, each part in its own process so that only
+// the gateway's CPU and memory are counted as the gateway's:
+//
+//   - the harness (this process): builds bin/earshot into a temporary
+//     folder, starts the others, and is the load generator;
+//   - the upstream (`capacity upstream`, this binary re-executed): just
+//     enough of Deepgram's live protocol for the gateway's Deepgram
+//     provider, with no recognition (see upstream);
+//   - the target: `earshot serve --stt deepgram --deepgram-url
+//     ws://<upstream>/v1/listen --vad-gate off|active`, or the bare relay
+//     (`capacity relay`, this binary re-executed; see relay).
+//
+// A fresh upstream and target are started for every level.
+//
+// # Load
+//
+// Each session dials /v4/listen (pcm16, 16 kHz), sessions 5 ms apart (at
+// most 5 s of ramp), and sends one 100 ms frame (3,200 bytes) every 100 ms
+// from its own schedule, with one goroutine writing and one reading per
+// session, a reused buffer and no per-frame allocation. The audio is the
+// project's demo conversation (fixtures/speech-synth/demo-16k.wav, 8
+// synthesized sentences) with its pauses stretched to 2.5 s (see
+// stretchPauses), looped, each session starting at a different place.
+//
+// Measurement starts 2 s after the last session started and lasts -window
+// (15 s); frames and results are counted by the time they were sent.
+//
+// # Latency added
+//
+// All processes share the wall clock. Client → upstream: the load
+// generator stamps each frame's send time into it (see stamp); the
+// upstream subtracts it from the frame's arrival. Upstream → client: the
+// upstream sends a final Results every 10 frames it receives whose one word
+// is its own send time; the client subtracts it from the arrival of the
+// text frame that first carries the word (a segment, or for the relay the
+// Results itself). For the gateway the 600 ms it holds new segments before
+// sending them (stages.DefaultFlushIntervalMs, Omi's behaviour, by design)
+// is subtracted. Both directions therefore include the loopback hops and
+// the client's and the upstream's own scheduling, for the relay as for the
+// gateway. With the gate active, the frames it holds as pre-roll and sends
+// with the next speech onset are measured apart (the first 3 frames after
+// a gap in a stream's frame sequence; the stretched pauses make every hold
+// end in a gap).
+//
+// # Pass
+//
+// A level passes when every session connects and stays connected, no frame
+// is sent more than -max-late (200 ms) behind its schedule, every frame
+// sent reaches the upstream (gate off, relay), each session has exactly one
+// upstream stream, and the p99 added latency is under -target (20 ms) in
+// both directions. The search tries -levels in order until one fails, then
+// bisects once between the last pass and the first failure. The relay runs
+// at every level the gateway with the gate off runs.
+//
+// # CPU and memory
+//
+// CPU is user+system time from /proc/<pid>/stat over the window; RSS is
+// VmRSS from /proc/<pid>/status at the end of the window, less the
+// target's RSS before the sessions, divided by the sessions. The upstream's
+// and the harness's CPU and what the rest of the machine used (from
+// /proc/stat) are recorded too: all share the same cores. Two memory runs
+// follow the search: -mem-sessions sessions whose finals never cover the
+// audio, so that every replay ring fills to its 30 s bound (the worst case
+// of a streaming session), and -idle-sessions sessions that connect and
+// send nothing.
+//
+// # Output
+//
+// bench/out/capacity-<time>.json (and capacity.json, capacity.md with the
+// tables), and the plot bench/out/capacity.png, copied to
+// bench/capacity.png. The plot is drawn by bench/capacity/plot, a nested
+// module (so that gonum.org/v1/plot stays out of earshot's go.mod), with
+// `go run`.
+package main

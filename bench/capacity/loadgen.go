@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// loadSpec is one load: Sessions clients of a /v4/listen endpoint (the
+// gateway, or the relay), each streaming the conversation at real time.
+type loadSpec struct {
+	URL string
+	Key string // sent as "Authorization: Bearer <Key>"
+	// Sessions, the i-th dialing at Start + i·Ramp/Sessions.
+	Sessions int
+	Start    time.Time
+	Ramp     time.Duration
+	// Audio is the conversation, a whole number of frames, looped; session
+	// i starts at frame i·offsetStride of it so that sessions do not speak
+	// in step.
+	Audio []byte
+	// Stop: no frame is scheduled at or after it; then each session closes
+	// with 1000.
+	Stop time.Time
+	// [From, To) is the measurement window (Unix ns): frames and result
+	// stamps sent in it are counted; earlier ones are warm-up.
+	From, To int64
+	// Idle sessions connect and send nothing until Stop or Done.
+	Idle bool
+	Done <-chan struct{}
+	// Ready, if set, is incremented when a session sees the gateway's
+	// "ready" status.
+	Ready *atomic.Int64
+}
+
+const offsetStride = 37 // frames; prime, so offsets spread over the loop
+
+// loadResult aggregates the sessions of a load.
+type loadResult struct {
+	Dialed, Failed int
+	Failures       []string // the first few
+	// Sent counts frames sent in the window; MaxLateMs is how far behind
+	// its schedule the latest of them was sent (the window only; WarmLateMs
+	// for the frames before it).
+	Sent       int
+	MaxLateMs  float64
+	WarmLateMs float64
+	// ResultNs: for each text frame carrying new stamp words from the
+	// window, client arrival minus the oldest new one's upstream send
+	// time (nanoseconds). Batched counts the newer stamp words of the same
+	// frames, which waited less and are not sampled.
+	ResultNs []int64
+	Batched  int
+	Ready    int
+}
+
+// runLoad runs spec and returns when every session has ended.
+func runLoad(spec loadSpec) loadResult {
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		agg loadResult
+	)
+	nFrames := len(spec.Audio) / frameBytes
+	for i := range spec.Sessions {
+		at := spec.Start.Add(time.Duration(i) * spec.Ramp / time.Duration(spec.Sessions))
+		wg.Go(func() {
+			s := &loadSession{spec: &spec, id: uint32(i), frame0: i * offsetStride % nFrames}
+			time.Sleep(time.Until(at))
+			s.run()
+			mu.Lock()
+			defer mu.Unlock()
+			agg.Dialed++
+			if s.err != nil {
+				agg.Failed++
+				if len(agg.Failures) < 5 {
+					agg.Failures = append(agg.Failures, fmt.Sprintf("session %d: %v", i, s.err))
+				}
+			}
+			agg.Sent += s.sent
+			agg.MaxLateMs = max(agg.MaxLateMs, float64(s.maxLate)/1e6)
+			agg.WarmLateMs = max(agg.WarmLateMs, float64(s.warmLate)/1e6)
+			agg.ResultNs = append(agg.ResultNs, s.resultNs...)
+			agg.Batched += s.batched
+			if s.ready {
+				agg.Ready++
+			}
+		})
+	}
+	wg.Wait()
+	return agg
+}
+
+// loadSession is one client: a writer (run) and a reader goroutine.
+type loadSession struct {
+	spec   *loadSpec
+	id     uint32
+	frame0 int
+
+	conn    *websocket.Conn
+	closing atomic.Bool // we started the close: a read error is ours
+
+	// Writer's.
+	sent     int
+	maxLate  int64
+	warmLate int64
+	err      error
+
+	// Reader's, read by run after the reader ended.
+	readErr  error
+	maxSeen  int64
+	resultNs []int64
+	batched  int
+	ready    bool
+}
+
+var errServerClosed = errors.New("closed by the server")
+
+func (s *loadSession) run() {
+	spec := s.spec
+	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+spec.Key)
+	c, _, err := websocket.Dial(dctx, spec.URL, &websocket.DialOptions{
+		HTTPHeader: hdr, CompressionMode: websocket.CompressionDisabled,
+	})
+	cancel()
+	if err != nil {
+		s.err = fmt.Errorf("dial: %w", err)
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	s.conn = c
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		s.read()
+	}()
+	if spec.Idle {
+		select {
+		case <-time.After(time.Until(spec.Stop)):
+		case <-spec.Done:
+		case <-readDone:
+		}
+	} else {
+		s.stream(readDone)
+	}
+	s.closing.Store(true)
+	_ = c.Close(websocket.StatusNormalClosure, "")
+	<-readDone
+	if s.err == nil && s.readErr != nil {
+		s.err = s.readErr
+	}
+}
+
+// stream sends a frame every frameMs from now until Stop, or until the
+// connection fails.
+func (s *loadSession) stream(readDone <-chan struct{}) {
+	spec := s.spec
+	ctx := context.Background() // no Done channel: nothing registered per write
+	buf := make([]byte, frameBytes)
+	nFrames := len(spec.Audio) / frameBytes
+	t0 := time.Now()
+	for k := 0; ; k++ {
+		due := t0.Add(time.Duration(k) * frameMs * time.Millisecond)
+		if !due.Before(spec.Stop) {
+			return
+		}
+		if d := time.Until(due); d > 0 {
+			select {
+			case <-readDone: // the server closed the session
+				return
+			default:
+			}
+			time.Sleep(d)
+		}
+		off := (s.frame0 + k) % nFrames * frameBytes
+		copy(buf, spec.Audio[off:off+frameBytes])
+		now := time.Now()
+		ns := now.UnixNano()
+		putStamp(buf, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
+		late := int64(now.Sub(due))
+		if d := due.UnixNano(); d >= spec.From && d < spec.To {
+			s.maxLate = max(s.maxLate, late)
+		} else if d < spec.From {
+			s.warmLate = max(s.warmLate, late)
+		}
+		if err := s.conn.Write(ctx, websocket.MessageBinary, buf); err != nil {
+			s.err = fmt.Errorf("write: %w", err)
+			return
+		}
+		if ns >= spec.From && ns < spec.To {
+			s.sent++
+		}
+	}
+}
+
+var readyStatus = []byte(`"status":"ready"`)
+
+// read reads every message until the connection ends, samples the result
+// path's latency from stamp words, and notes the "ready" status.
+func (s *loadSession) read() {
+	spec := s.spec
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	for {
+		typ, r, err := s.conn.Reader(ctx)
+		if err == nil {
+			buf, err = readAll(r, buf[:0])
+		}
+		if err != nil {
+			if !s.closing.Load() {
+				s.readErr = fmt.Errorf("%w: status %d: %w", errServerClosed, websocket.CloseStatus(err), err)
+			}
+			return
+		}
+		now := time.Now().UnixNano()
+		if typ != websocket.MessageText {
+			continue
+		}
+		if !s.ready && bytes.Contains(buf, readyStatus) {
+			s.ready = true
+			if spec.Ready != nil {
+				spec.Ready.Add(1)
+			}
+		}
+		first := true
+		scanStampWords(buf, func(ns int64) {
+			if ns <= s.maxSeen {
+				return // a segment's older words, sent again
+			}
+			s.maxSeen = ns
+			oldest := first
+			first = false
+			switch {
+			case ns < spec.From || ns >= spec.To:
+			case oldest:
+				s.resultNs = append(s.resultNs, now-ns)
+			default:
+				s.batched++
+			}
+		})
+	}
+}
