@@ -4,8 +4,14 @@
 // the VAD gate off and active, against a bare WebSocket relay as the
 // baseline. Results and commands are in bench/README.md.
 //
-//	go run ./bench/capacity            # the whole run, ~15 minutes
+//	go run ./bench/capacity            # the whole run: about 9 minutes here
 //	go run ./bench/capacity -h         # levels, window, memory runs
+//
+// It first waits (at most -quiet-wait, 10 minutes) for the 1-minute load
+// average to fall below -quiet-load (0.5): the load generator, the
+// upstream and the gateway share the machine's cores, and other work on
+// them shows up as latency. -gateway-env passes extra environment to
+// earshot serve for experiments (e.g. GOGC=400).
 //
 // # Processes
 //
