@@ -98,11 +98,6 @@ func TestRunPodcast(t *testing.T) {
 		events = append(events, e)
 	}
 	rep, err := client.Run(context.Background(), cfg)
-	if err != nil {
-		for _, e := range events {
-			t.Logf("%v %v %q", e.Elapsed, e.Kind, e.Text)
-		}
-	}
 	td.Require(t).CmpNoError(err, "%+v", rep)
 	td.Cmp(t, rep.Sessions, td.Slice([]client.SessionResult{}, td.ArrayEntries{0: wantConversation(0)}))
 	td.Cmp(t, rep.Sessions[0].Pings, td.Gt(0), "pings answered")

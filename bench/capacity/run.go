@@ -307,6 +307,29 @@ func (h *harness) startTarget(kind, upAddr string) (*child, error) {
 	return startChild("earshot serve", h.earshot, args, env)
 }
 
+// startLevel starts a fresh upstream and target for one run of n sessions,
+// lets the target settle for a second, and returns them with the Run
+// holding the load average and the target's resident memory before the
+// sessions. The caller stops both children; on an error none is left
+// running.
+func (h *harness) startLevel(kind string, ackLagMs, n int, purpose string) (up, tgt *child, r *Run, err error) {
+	if up, err = h.startUpstream(kind, ackLagMs); err != nil {
+		return nil, nil, nil, err
+	}
+	if tgt, err = h.startTarget(kind, up.addr); err != nil {
+		up.stop()
+		return nil, nil, nil, err
+	}
+	time.Sleep(time.Second)
+	r = &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1()}
+	if r.RSSBeforeKB, err = rssKB(tgt.pid); err != nil {
+		tgt.stop()
+		up.stop()
+		return nil, nil, nil, err
+	}
+	return up, tgt, r, nil
+}
+
 // snap is the CPU seconds used so far by the target, the upstream, the
 // harness and the whole machine.
 type snap struct {
@@ -328,21 +351,12 @@ func takeSnap(tgt, up *child) (snap, error) {
 // over window after a ramp and a warm-up.
 func (h *harness) runLevel(kind string, n int, purpose string, ackLagMs int, window time.Duration) (*Run, error) {
 	o := h.o
-	up, err := h.startUpstream(kind, ackLagMs)
+	up, tgt, r, err := h.startLevel(kind, ackLagMs, n, purpose)
 	if err != nil {
 		return nil, err
 	}
 	defer up.stop()
-	tgt, err := h.startTarget(kind, up.addr)
-	if err != nil {
-		return nil, err
-	}
 	defer tgt.stop()
-	time.Sleep(time.Second)
-	r := &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1()}
-	if r.RSSBeforeKB, err = rssKB(tgt.pid); err != nil {
-		return nil, err
-	}
 	gateway := kind != kindRelay
 	var idleMetrics map[string]float64
 	if gateway {
@@ -426,21 +440,12 @@ func (h *harness) runLevel(kind string, n int, purpose string, ackLagMs int, win
 // (the gateway has dialed their upstream streams), and measures the
 // target's memory.
 func (h *harness) runIdle(kind string, n int) (*Run, error) {
-	up, err := h.startUpstream(kind, 0)
+	up, tgt, r, err := h.startLevel(kind, 0, n, purposeIdle)
 	if err != nil {
 		return nil, err
 	}
 	defer up.stop()
-	tgt, err := h.startTarget(kind, up.addr)
-	if err != nil {
-		return nil, err
-	}
 	defer tgt.stop()
-	time.Sleep(time.Second)
-	r := &Run{Config: kind, Sessions: n, Purpose: purposeIdle, Load1Before: load1()}
-	if r.RSSBeforeKB, err = rssKB(tgt.pid); err != nil {
-		return nil, err
-	}
 	idleMetrics, err := scrapeGoMetrics(tgt.addr)
 	if err != nil {
 		return nil, err
