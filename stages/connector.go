@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"earshot/internal/chunks"
 )
 
 // ConnectorConfig configures the connector stage. Zero fields take the
@@ -96,6 +98,9 @@ type ConnectorDeps struct {
 	// Rand returns uniform draws in [0, 1) for backoff jitter; nil means
 	// math/rand/v2.
 	Rand func() float64
+	// Chunks stores the replay ring's audio; nil means chunks.Default(),
+	// the process's pool.
+	Chunks *chunks.Pool
 }
 
 // Connector is the one generic stage that owns an upstream socket: it
@@ -120,6 +125,9 @@ func NewConnector(cfg ConnectorConfig, sc StreamConfig, deps ConnectorDeps) *Con
 	if deps.Rand == nil {
 		deps.Rand = rand.Float64
 	}
+	if deps.Chunks == nil {
+		deps.Chunks = chunks.Default()
+	}
 	return &Connector{cfg: cfg.withDefaults(), sc: sc, deps: deps, log: deps.Logger}
 }
 
@@ -142,8 +150,9 @@ func (c *Connector) Run(ctx context.Context, in <-chan Audio, out chan<- Update)
 	defer close(out)
 	st := &connState{
 		in:   in,
-		ring: newReplayRing(int64(c.cfg.ReplayMaxMs) * int64(c.sc.SampleRateHz) / 1000),
+		ring: newReplayRing(int64(c.cfg.ReplayMaxMs)*int64(c.sc.SampleRateHz)/1000, c.deps.Chunks),
 	}
+	defer func() { st.ring.release() }()
 	if err := Send(ctx, out, Update{Kind: EventConnecting}); err != nil {
 		return err
 	}
@@ -249,7 +258,8 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 	}
 	st.ring.ack(st.acked)
 	lost := st.ring.settle(st.acked) + st.ring.held()
-	st.ring = newReplayRing(0)
+	st.ring.release()
+	st.ring = newReplayRing(0, c.deps.Chunks)
 	for st.in != nil {
 		a, ok, err := Recv(ctx, st.in)
 		if err != nil {

@@ -1,0 +1,134 @@
+// Package chunks is a process-wide store of fixed-size byte chunks for
+// audio that sessions hold for a while (the connector's replay rings).
+//
+// On Linux the chunks live outside the Go heap, in anonymous memory
+// mapped in slabs: a session holding 30 s of audio then costs that audio
+// and nothing more, where heap buffers would also raise the garbage
+// collector's heap goal (by GOGC, 100%: about twice the audio in resident
+// memory). Free chunks are kept for reuse; past a bound the pages of the
+// extra ones are given back to the system (madvise), and their addresses
+// are kept. Memory is never unmapped, so a chunk used after its release
+// reads stale or zeroed bytes, never faults. Elsewhere the chunks are
+// ordinary heap buffers.
+//
+// Chunks hold bytes only: never store Go pointers in them.
+package chunks
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultChunkBytes is the chunk size of Default: 16 KiB, half a second
+// of 16 kHz 16-bit mono audio.
+const DefaultChunkBytes = 16 << 10
+
+// DefaultKeepFreeBytes bounds the free chunks Default keeps resident
+// for reuse: 4 MiB.
+const DefaultKeepFreeBytes = 4 << 20
+
+// slabChunks is how many chunks are mapped at a time.
+const slabChunks = 64
+
+// Pool hands out chunks of one size. It is safe for concurrent use.
+type Pool struct {
+	size     int
+	keepFree int // resident free chunks kept, at most
+
+	mu   sync.Mutex
+	hot  [][]byte // free and resident, reused first
+	cold [][]byte // free, pages given back
+
+	inUse  atomic.Int64 // chunks handed out and not put back
+	mapped atomic.Int64 // chunks ever made
+}
+
+// New returns a pool of chunks of chunkBytes (rounded up to an even
+// count, at least 2) that keeps at most keepFreeBytes of free chunks
+// resident. Only chunks of a multiple of the page size can give pages
+// back; with any other size every free chunk stays resident.
+func New(chunkBytes, keepFreeBytes int) *Pool {
+	chunkBytes = max(2, chunkBytes+chunkBytes%2)
+	p := &Pool{size: chunkBytes, keepFree: max(0, keepFreeBytes/chunkBytes)}
+	if !releasable(chunkBytes) {
+		p.keepFree = math.MaxInt
+	}
+	return p
+}
+
+var (
+	defaultOnce sync.Once
+	defaultPool *Pool
+)
+
+// Default is the process's pool: DefaultChunkBytes chunks, keeping
+// DefaultKeepFreeBytes free.
+func Default() *Pool {
+	defaultOnce.Do(func() { defaultPool = New(DefaultChunkBytes, DefaultKeepFreeBytes) })
+	return defaultPool
+}
+
+// ChunkBytes is the length of every chunk.
+func (p *Pool) ChunkBytes() int { return p.size }
+
+// Get returns a chunk of ChunkBytes bytes, of any content. The caller
+// owns it until it passes it to Put.
+func (p *Pool) Get() []byte {
+	p.inUse.Add(1)
+	p.mu.Lock()
+	if n := len(p.hot); n > 0 {
+		c := p.hot[n-1]
+		p.hot[n-1] = nil
+		p.hot = p.hot[:n-1]
+		p.mu.Unlock()
+		return c
+	}
+	if n := len(p.cold); n > 0 {
+		c := p.cold[n-1]
+		p.cold[n-1] = nil
+		p.cold = p.cold[:n-1]
+		p.mu.Unlock()
+		return c
+	}
+	slab := allocSlab(p.size * slabChunks)
+	for i := slabChunks - 1; i > 0; i-- {
+		p.cold = append(p.cold, slab[i*p.size:(i+1)*p.size:(i+1)*p.size])
+	}
+	p.mapped.Add(slabChunks)
+	p.mu.Unlock()
+	return slab[:p.size:p.size]
+}
+
+// Put gives back a chunk from Get; the caller must not touch it after.
+// A slice of another length is ignored.
+func (p *Pool) Put(c []byte) {
+	if cap(c) != p.size {
+		return
+	}
+	c = c[:p.size]
+	p.inUse.Add(-1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.hot) < p.keepFree {
+		p.hot = append(p.hot, c)
+		return
+	}
+	release(c)
+	p.cold = append(p.cold, c)
+}
+
+// Stats is a snapshot of a pool's chunk counts.
+type Stats struct {
+	// InUse is the number of chunks handed out and not put back.
+	InUse int64
+	// Mapped is the number of chunks ever made (in use or free).
+	Mapped int64
+	// ChunkBytes is the size of one chunk.
+	ChunkBytes int
+}
+
+// Stats reports the pool's counts; safe at any time.
+func (p *Pool) Stats() Stats {
+	return Stats{InUse: p.inUse.Load(), Mapped: p.mapped.Load(), ChunkBytes: p.size}
+}
