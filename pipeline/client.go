@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -17,10 +20,10 @@ import (
 // nil when the client leaves, and ctx's cause on a hard stop.
 func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 	defer close(frames)
-	io := context.WithoutCancel(ctx)
+	ioCtx := context.WithoutCancel(ctx)
 	m := s.srv.m
 	for {
-		typ, data, err := s.conn.Read(io)
+		typ, data, err := readMessage(ioCtx, s.conn)
 		if err != nil {
 			if code := websocket.CloseStatus(err); code != -1 {
 				s.closeCode.CompareAndSwap(0, int64(code))
@@ -47,6 +50,45 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 			}
 		case websocket.MessageText:
 			s.control(data)
+		}
+	}
+}
+
+// scratch holds the buffers readMessage reads into; each grows to the
+// largest message it has read.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledScratch is the largest buffer scratch keeps.
+const maxPooledScratch = 64 << 10
+
+// readMessage is conn.Read that returns the message in a buffer of its
+// exact size: it reads into a pooled buffer and copies, where reading
+// into a growing one would allocate and copy several times per frame.
+// The caller owns the returned bytes.
+func readMessage(ctx context.Context, conn *websocket.Conn) (websocket.MessageType, []byte, error) {
+	typ, r, err := conn.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := scratch.Get().(*[]byte)
+	b := (*bp)[:0]
+	defer func() {
+		if cap(b) <= maxPooledScratch {
+			*bp = b[:0]
+			scratch.Put(bp)
+		}
+	}()
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return typ, bytes.Clone(b), nil
+		}
+		if err != nil {
+			return 0, nil, err
 		}
 	}
 }
@@ -81,7 +123,7 @@ func (s *session) control(data []byte) {
 // the graph can still drain.
 func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message]) error {
 	cfg := s.srv.cfg
-	io := context.WithoutCancel(ctx)
+	ioCtx := context.WithoutCancel(ctx)
 	ping := time.NewTicker(time.Duration(cfg.PingIntervalMs) * time.Millisecond)
 	defer ping.Stop()
 	idleAfter := time.Duration(cfg.InactivityTimeoutMs) * time.Millisecond
@@ -93,30 +135,36 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 		if dead {
 			return
 		}
-		if err := s.conn.Write(io, typ, b); err != nil {
+		if err := s.conn.Write(ioCtx, typ, b); err != nil {
 			dead = true
 			_ = s.conn.CloseNow()
 		}
 	}
 	for {
 		select {
-		case msg, ok := <-out.C():
-			if !ok {
-				s.closeClient(websocket.StatusNormalClosure, "")
-				return nil
-			}
-			if msg.CloseCode != 0 {
-				s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
-				dead = true
-				continue
-			}
-			frames, err := encodeMessage(msg)
-			if err != nil {
-				s.log.Error("encode client message", "err", err)
-				continue
-			}
-			for _, b := range frames {
-				send(websocket.MessageText, b)
+		case <-out.Ready():
+			for {
+				msg, ok, closed := out.Pop()
+				if closed {
+					s.closeClient(websocket.StatusNormalClosure, "")
+					return nil
+				}
+				if !ok {
+					break
+				}
+				if msg.CloseCode != 0 {
+					s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
+					dead = true
+					continue
+				}
+				frames, err := encodeMessage(msg)
+				if err != nil {
+					s.log.Error("encode client message", "err", err)
+					continue
+				}
+				for _, b := range frames {
+					send(websocket.MessageText, b)
+				}
 			}
 		case <-overflow:
 			overflow = nil
