@@ -1,6 +1,7 @@
 package stages_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/maxatome/go-testdeep/td"
@@ -11,7 +12,7 @@ import (
 func drain(o *stages.Outbox[int]) []int {
 	o.Close()
 	var got []int
-	for v := range o.C() {
+	for v := range o.All() {
 		got = append(got, v)
 	}
 	return got
@@ -43,4 +44,66 @@ func TestOutboxDisconnect(t *testing.T) {
 	td.Cmp(t, drops, 2)
 	td.Cmp(t, o.Name(), "test")
 	td.Cmp(t, drain(o), []int{1, 2})
+}
+
+// TestOutboxConcurrentSink: a sink waiting on Ready while the producer
+// pushes gets every message, in order, then sees the close.
+func TestOutboxConcurrentSink(t *testing.T) {
+	o := stages.NewOutbox[int]("test", 5000, stages.Disconnect, nil)
+	got := make(chan []int)
+	go func() {
+		var vs []int
+		for {
+			<-o.Ready()
+			for {
+				v, ok, closed := o.Pop()
+				if closed {
+					got <- vs
+					return
+				}
+				if !ok {
+					break
+				}
+				vs = append(vs, v)
+			}
+		}
+	}()
+	want := make([]int, 0, 5000)
+	for i := range 5000 {
+		for !o.Push(i) {
+			t.Fatal("overflowed")
+		}
+		want = append(want, i)
+		if i%100 == 99 {
+			runtime.Gosched()
+		}
+	}
+	o.Close()
+	td.Cmp(t, <-got, want)
+}
+
+// TestOutboxWrapsAround: pushes and pops interleaved past the capacity
+// (the ring wraps and drops) match a plain slice model of drop-oldest.
+func TestOutboxWrapsAround(t *testing.T) {
+	drops := 0
+	o := stages.NewOutbox[int]("test", 3, stages.DropOldest, func() { drops++ })
+	var model, got, want []int
+	push := func(v int) {
+		o.Push(v)
+		if model = append(model, v); len(model) > 3 {
+			model = model[1:]
+		}
+	}
+	for i := range 10 {
+		push(2 * i)
+		push(2*i + 1)
+		v, ok, closed := o.Pop()
+		td.Cmp(t, []bool{ok, closed}, []bool{true, false})
+		got, want, model = append(got, v), append(want, model[0]), model[1:]
+	}
+	td.Cmp(t, got, want)
+	td.Cmp(t, got[:4], []int{0, 1, 3, 5})
+	td.Cmp(t, drain(o), model)
+	td.Cmp(t, model, []int{18, 19})
+	td.Cmp(t, drops, 20-10-2, "pushed, less taken, less held")
 }

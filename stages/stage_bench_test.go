@@ -274,7 +274,7 @@ func benchFanoutResults(b *testing.B, updates []stages.Update) {
 			b.Fatal(err)
 		}
 		segs := 0
-		for m := range sink.C() { // two statuses and the segments
+		for m := range sink.All() { // two statuses and the segments
 			segs += len(m.Segments)
 		}
 		if segs != n {
@@ -304,10 +304,10 @@ func benchFanoutStatus(b *testing.B, nSinks int, updates []stages.Update) {
 		// At most 3 credits are never taken (the 2 initial statuses, the
 		// last one and the last updates).
 		credits[i], ready[i] = make(chan struct{}, 4), make(chan struct{})
-		c, credit, last := sinks[i].C(), credits[i], ready[i]
+		sink, credit, last := sinks[i], credits[i], ready[i]
 		wg.Go(func() {
 			n := 0
-			for m := range c {
+			for m := range sink.All() {
 				if n++; n%fanoutBatch == 0 {
 					credit <- struct{}{}
 				}
