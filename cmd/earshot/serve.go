@@ -41,6 +41,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"dials per reconnect after a stream failed; 0 keeps trying while the client is there")
 	replayMs := envInt(fs, "replay-max-ms", "EARSHOT_REPLAY_MAX_MS", stages.DefaultReplayMaxMs,
 		"audio held for replay after an upstream failure; older audio is counted lost")
+	debugAddr := envString(fs, "debug-addr", "EARSHOT_DEBUG_ADDR", "",
+		"if set, serve Go's profiler (/debug/pprof/) on this address, apart from the gateway's; keep it on loopback")
 	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", stages.DefaultStallTimeoutMs,
 		"replace an upstream stream that answers nothing for this long (negative: never)")
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +97,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
 		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", gateCfg.FinalizeSilenceMs)
+
+	if *debugAddr != "" {
+		stopDebug, err := serveDebug(*debugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
