@@ -8,10 +8,10 @@
 //	go run ./bench/capacity -h         # levels, window, memory runs
 //
 // It first waits (at most -quiet-wait, 10 minutes) for the 1-minute load
-// average to fall below -quiet-load (0.5): the load generator, the
-// upstream and the gateway share the machine's cores, and other work on
-// them shows up as latency. -gateway-env passes extra environment to
-// earshot serve for experiments (e.g. GOGC=400).
+// average to fall below -quiet-load (0.5): other work on the machine's
+// cores shows up as latency. -gateway-env passes extra environment to
+// earshot serve for experiments (e.g. GOGC=400); it is added after the
+// GOMAXPROCS=1 of -pin, so a GOMAXPROCS there wins.
 //
 // # Processes
 //
@@ -28,6 +28,18 @@
 //     (`capacity relay`, this binary re-executed; see relay).
 //
 // A fresh upstream and target are started for every level.
+//
+// With -pin (the default) the target runs on one CPU of its own, the first
+// this process may use (CPU 0), with GOMAXPROCS=1 in its environment; the
+// upstream and the harness run on the others (1..n-1). The children are
+// started under `taskset -c <CPUs>` (util-linux), so every thread they
+// create inherits the affinity; the harness pins each of its threads
+// (/proc/self/task) with sched_setaffinity after building earshot, and
+// sets its GOMAXPROCS to its CPUs. Each level checks the Cpus_allowed_list
+// of every thread of the three processes and stops with an error if one
+// may run elsewhere; the first level prints them. -pin needs Linux, 2 or
+// more CPUs and taskset, and stops with an error otherwise; -pin=false
+// lets all three share every core, as the first runs did.
 //
 // # Load
 //
@@ -75,7 +87,12 @@
 // VmRSS from /proc/<pid>/status at the end of the window, less the
 // target's RSS before the sessions, divided by the sessions. The upstream's
 // and the harness's CPU and what the rest of the machine used (from
-// /proc/stat) are recorded too: all share the same cores. Two memory runs
+// /proc/stat) are recorded too. Pinned, the target's one core is its own,
+// and sessions per core are the largest passing sessions on that core
+// (÷ 1; the tables say "sessions on the target's one core"); with
+// -pin=false all share the same cores and sessions per core divide by all
+// of them. Each run records whether it was pinned, the CPUs the target
+// could use and its threads' Cpus_allowed_list. Two memory runs
 // follow the search: -mem-sessions sessions whose finals never cover the
 // audio, so that every replay ring fills to its 30 s bound (the worst case
 // of a streaming session), and -idle-sessions sessions that connect and

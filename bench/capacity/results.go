@@ -43,9 +43,17 @@ type settings struct {
 	Levels        []int    `json:"levels"`
 	GateLevels    []int    `json:"gate_levels"`
 	GatewayEnv    []string `json:"gateway_env,omitempty"`
+	// -pin: the target ran on TargetCPUList with GOMAXPROCS=1 (unless
+	// GatewayEnv set it for earshot serve), the upstream and the harness
+	// on LoadCPUList. TargetCPUs is the count of CPUs the target could
+	// use: 1 pinned, every core otherwise.
+	Pin           bool   `json:"pin"`
+	TargetCPUs    int    `json:"target_cpus"`
+	TargetCPUList string `json:"target_cpu_list,omitempty"`
+	LoadCPUList   string `json:"load_cpu_list,omitempty"`
 }
 
-func newResults(o *options, conv *conversation, load float64) *results {
+func newResults(o *options, conv *conversation, load float64, pin *pinPlan) *results {
 	m := machine{Cores: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version()}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		m.MemTotalKB, _ = parseStatusKB(b, "MemTotal")
@@ -55,16 +63,22 @@ func newResults(o *options, conv *conversation, load float64) *results {
 	}
 	c := *conv
 	c.PCM = nil
-	return &results{
+	res := &results{
 		Machine: m, Started: time.Now(), Load1AtStart: load, Conversation: c,
 		Settings: settings{
 			WindowSec: o.window.Seconds(), WarmSec: o.warm.Seconds(),
 			MaxLateMs: float64(o.maxLate.Milliseconds()), TargetP99Ms: float64(o.target.Milliseconds()),
 			FlushHoldMs: stages.DefaultFlushIntervalMs, ResultEvery: 10,
 			PrerollFrames: (stages.DefaultGatePrerollMs + frameMs - 1) / frameMs,
-			Levels:        o.levels, GateLevels: o.gateLevels,
+			Levels:        o.levels, GateLevels: o.gateLevels, GatewayEnv: o.gatewayEnv,
+			TargetCPUs: m.Cores,
 		},
 	}
+	if pin != nil {
+		s := &res.Settings
+		s.Pin, s.TargetCPUs, s.TargetCPUList, s.LoadCPUList = true, len(pin.Target), cpuList(pin.Target), cpuList(pin.Load)
+	}
+	return res
 }
 
 // Run is one level of one configuration.
@@ -122,6 +136,13 @@ type Run struct {
 	LogWarnings int      `json:"log_warnings"`
 	LogSamples  []string `json:"log_samples,omitempty"`
 	Load1Before float64  `json:"load1_before"`
+
+	// Pinned: the target ran on one CPU of its own with GOMAXPROCS=1
+	// (-pin). TargetCPUs is how many CPUs it could use (1 pinned, every
+	// core otherwise), TargetAffinity its threads' Cpus_allowed_list.
+	Pinned         bool   `json:"pinned"`
+	TargetCPUs     int    `json:"target_cpus"`
+	TargetAffinity string `json:"target_affinity"`
 }
 
 // fill computes a streaming run's figures and whether it passed.
@@ -209,8 +230,12 @@ type summary struct {
 	Config string `json:"config"`
 	// Largest passing session count, and whether a level above it was
 	// run and failed (false: the search ran out of levels).
-	Sessions        int     `json:"sessions"`
-	FailedAbove     bool    `json:"failed_above"`
+	Sessions    int  `json:"sessions"`
+	FailedAbove bool `json:"failed_above"`
+	// Sessions ÷ PerCoreOf: the target's cores when pinned (1, so the
+	// sessions on the target's one core), all the machine's otherwise.
+	Pinned          bool    `json:"pinned"`
+	PerCoreOf       int     `json:"per_core_of"`
 	SessionsPerCore float64 `json:"sessions_per_core"`
 	// The target's own CPU at that level, and sessions per core of it.
 	TargetCores           float64 `json:"target_cores"`
@@ -252,10 +277,14 @@ func (res *results) summarize(o *options) {
 				failedAbove = true
 			}
 		}
+		cores := res.Machine.Cores
+		if best.Pinned && best.TargetCPUs > 0 {
+			cores = best.TargetCPUs
+		}
 		s := summary{
 			Config: kind, Sessions: best.Sessions, FailedAbove: failedAbove,
-			SessionsPerCore: float64(best.Sessions) / float64(res.Machine.Cores),
-			TargetCores:     best.TargetCores, CPUPerAudioSec: best.CPUPerAudioSec,
+			Pinned: best.Pinned, PerCoreOf: cores, SessionsPerCore: float64(best.Sessions) / float64(cores),
+			TargetCores: best.TargetCores, CPUPerAudioSec: best.CPUPerAudioSec,
 			RSSPerSessionKB: best.RSSPerSessionKB, FrameP99Ms: best.FrameLatency.P99, ResultP99Ms: best.ResultLatency.P99,
 		}
 		if best.TargetCores > 0 {
@@ -279,18 +308,61 @@ func (res *results) summarize(o *options) {
 	}
 }
 
+// pinSentence says where the target, the upstream and the load generator
+// ran, and what "per core" divides by.
+func (res *results) pinSentence() string {
+	s := res.Settings
+	if !s.Pin {
+		return fmt.Sprintf("Not pinned: the target, the upstream and the load generator shared all %d cores; "+
+			"sessions per core divide the largest passing sessions by all of them.", res.Machine.Cores)
+	}
+	gomax := "GOMAXPROCS=1"
+	for _, kv := range s.GatewayEnv { // -gateway-env wins for earshot serve
+		if v, ok := strings.CutPrefix(kv, "GOMAXPROCS="); ok {
+			gomax = "GOMAXPROCS=1 (earshot serve: GOMAXPROCS=" + v + ", from -gateway-env)"
+		}
+	}
+	return fmt.Sprintf("Pinned: the target (earshot serve or the relay) ran on CPU %s only with %s; "+
+		"the upstream and the load generator on CPU %s. %s: the largest passing sessions ÷ %d.",
+		s.TargetCPUList, gomax, s.LoadCPUList, upper(perCoreHeader(true, s.TargetCPUs)), s.TargetCPUs)
+}
+
+// perCoreHeader is the summary table's sessions-per-core column.
+func perCoreHeader(pinned bool, targetCPUs int) string {
+	switch {
+	case !pinned:
+		return "sessions per core (÷ all cores)"
+	case targetCPUs == 1:
+		return "sessions on the target's one core (pinned)"
+	default:
+		return fmt.Sprintf("sessions per core of the target's %d pinned cores", targetCPUs)
+	}
+}
+
+func upper(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// targetCPUsCell is how many CPUs the target could use, and which when
+// pinned.
+func (r *Run) targetCPUsCell() string {
+	if r.Pinned {
+		return fmt.Sprintf("%d, pinned (CPU %s)", r.TargetCPUs, r.TargetAffinity)
+	}
+	return fmt.Sprintf("%d, shared", r.TargetCPUs)
+}
+
 // markdown renders the tables for bench/README.md.
 func (res *results) markdown() string {
 	var b strings.Builder
 	m := res.Machine
 	fmt.Fprintf(&b, "Machine: %d cores (%s), %.0f GiB, Linux %s, %s; 1-minute load average %.2f at the start.\n\n",
 		m.Cores, m.CPUModel, float64(m.MemTotalKB)/(1<<20), m.Kernel, m.GoVersion, res.Load1AtStart)
+	b.WriteString(res.pinSentence() + "\n\n")
 	if len(res.Settings.GatewayEnv) > 0 {
 		fmt.Fprintf(&b, "earshot serve ran with %s.\n\n", strings.Join(res.Settings.GatewayEnv, " "))
 	}
-	b.WriteString("| config | sessions | pace ok | frame p99 ms (client → upstream) | result p99 ms (upstream → client) | " +
+	b.WriteString("| config | sessions | target CPUs | pace ok | frame p99 ms (client → upstream) | result p99 ms (upstream → client) | " +
 		"target CPU-ms / audio-s | target cores | RSS KB / session | upstream + harness cores | outside cores | pass |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.Runs {
 		if r.Purpose != purposeCapacity {
 			continue
@@ -303,12 +375,13 @@ func (res *results) markdown() string {
 		if !r.Pass {
 			verdict = "no: " + strings.Join(r.Why, "; ")
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %.2f | %.2f | %.3f | %.2f | %.0f | %.2f | %.2f | %s |\n",
-			r.Config, r.Sessions, pace, r.FrameLatency.P99, r.ResultLatency.P99, r.CPUPerAudioSec*1e3,
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f | %.2f | %.3f | %.2f | %.0f | %.2f | %.2f | %s |\n",
+			r.Config, r.Sessions, r.targetCPUsCell(), pace, r.FrameLatency.P99, r.ResultLatency.P99, r.CPUPerAudioSec*1e3,
 			r.TargetCores, r.RSSPerSessionKB, (r.UpstreamCPUSec+r.HarnessCPUSec)/r.WindowSec, r.OutsideCores,
 			verdict)
 	}
-	b.WriteString("\n| config | largest passing sessions | sessions per core (÷ all cores) | target cores used there | " +
+	b.WriteString("\n| config | largest passing sessions | " + perCoreHeader(res.Settings.Pin, res.Settings.TargetCPUs) +
+		" | target cores used there | " +
 		"sessions per core of the target's own CPU | CPU-ms / audio-s | RSS KB / session |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range res.Summary {
 		note := ""

@@ -61,6 +61,7 @@ type options struct {
 	quietWait    time.Duration
 	pauseFrames  int
 	plot         bool
+	pin          bool
 	gatewayEnv   []string
 }
 
@@ -88,7 +89,11 @@ func parseOptions(args []string) (*options, error) {
 	fs.Float64Var(&o.quietLoad, "quiet-load", 0.5, "wait for the 1-minute load average to fall below this before starting")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 10*time.Minute, "wait at most this long for a quiet machine, then run anyway")
 	fs.IntVar(&o.pauseFrames, "pause-frames", 25, "the conversation's pauses are stretched to this many 100 ms frames")
-	fs.StringVar(&gatewayEnv, "gateway-env", "", "extra environment of earshot serve, comma-separated KEY=VALUE (e.g. GOGC=400)")
+	fs.StringVar(&gatewayEnv, "gateway-env", "", "extra environment of earshot serve, comma-separated KEY=VALUE (e.g. GOGC=400); "+
+		"a GOMAXPROCS here wins over -pin's GOMAXPROCS=1")
+	fs.BoolVar(&o.pin, "pin", true, "pin the target (earshot serve or the relay) to the first CPU with GOMAXPROCS=1, and the upstream "+
+		"and this load generator to the other CPUs, so that sessions per core are the target's one core "+
+		"(Linux, 2 or more CPUs, taskset from util-linux); false: all share every core")
 	fs.BoolVar(&o.plot, "plot", true, "draw the PNG (go run in bench/capacity/plot, a nested module)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -142,6 +147,8 @@ func parseInts(s string) ([]int, error) {
 // harness runs the levels and keeps the results.
 type harness struct {
 	o        *options
+	pin      *pinPlan // nil: not pinned
+	pinShown bool     // the children's affinity was printed
 	root     string
 	earshot  string
 	self     string
@@ -161,6 +168,11 @@ func mainRun(args []string) error {
 		return err
 	}
 	h := &harness{o: o, root: root, vadModel: filepath.Join(root, ".cache/silero/silero_vad_v6.onnx")}
+	if o.pin {
+		if h.pin, err = preparePin(); err != nil {
+			return err
+		}
+	}
 	if h.self, err = os.Executable(); err != nil {
 		return err
 	}
@@ -189,8 +201,18 @@ func mainRun(args []string) error {
 			return fmt.Errorf("building earshot: %w", err)
 		}
 	}
+	if h.pin != nil {
+		// After the build, which may use every core. The children are
+		// started under taskset on their own CPUs.
+		if err := pinSelf(h.pin.Load); err != nil {
+			return fmt.Errorf("-pin: %w", err)
+		}
+		runtime.GOMAXPROCS(len(h.pin.Load))
+		fmt.Printf("pinned: the target on CPU %s with GOMAXPROCS=1, the upstream and the load generator on CPU %s "+
+			"(the load generator with GOMAXPROCS=%d)\n", cpuList(h.pin.Target), cpuList(h.pin.Load), len(h.pin.Load))
+	}
 	load := waitQuiet(o.quietLoad, o.quietWait)
-	h.res = newResults(o, h.conv, load)
+	h.res = newResults(o, h.conv, load, h.pin)
 	h.jsonPath = filepath.Join(o.out, "capacity-"+time.Now().Format("20060102-150405")+".json")
 	fmt.Printf("capacity: %d cores, load average %.2f at start; results in %s\n", runtime.NumCPU(), load, h.jsonPath)
 	fmt.Printf("conversation: %.1f s loop, %d pauses stretched to %.1f s, %.0f%% quiet frames\n",
@@ -288,14 +310,16 @@ func (h *harness) startUpstream(kind string, ackLagMs int) (*child, error) {
 	if kind == kindGateOn {
 		preroll = (stages.DefaultGatePrerollMs + frameMs - 1) / frameMs
 	}
-	return startChild("upstream", h.self, []string{"upstream", "-addr", "127.0.0.1:0", "-key", upstreamKey,
-		"-preroll-frames", strconv.Itoa(preroll), "-ack-lag-ms", strconv.Itoa(ackLagMs)}, nil)
+	bin, args := h.pin.loadCommand(h.self, []string{"upstream", "-addr", "127.0.0.1:0", "-key", upstreamKey,
+		"-preroll-frames", strconv.Itoa(preroll), "-ack-lag-ms", strconv.Itoa(ackLagMs)})
+	return startChild("upstream", bin, args, nil)
 }
 
 func (h *harness) startTarget(kind, upAddr string) (*child, error) {
 	upURL := "ws://" + upAddr + "/v1/listen"
 	if kind == kindRelay {
-		return startChild("relay", h.self, []string{"relay", "-addr", "127.0.0.1:0", "-upstream", upURL, "-key", upstreamKey}, nil)
+		bin, args := h.pin.targetCommand(h.self, []string{"relay", "-addr", "127.0.0.1:0", "-upstream", upURL, "-key", upstreamKey})
+		return startChild("relay", bin, args, h.pin.targetEnv())
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--stt", "deepgram", "--deepgram-url", upURL}
 	if kind == kindGateOn {
@@ -303,8 +327,11 @@ func (h *harness) startTarget(kind, upAddr string) (*child, error) {
 	} else {
 		args = append(args, "--vad-gate", "off")
 	}
-	env := append([]string{"EARSHOT_API_KEYS=" + clientKey, "DEEPGRAM_API_KEY=" + upstreamKey}, h.o.gatewayEnv...)
-	return startChild("earshot serve", h.earshot, args, env)
+	// -gateway-env comes last: it wins over the pinning's GOMAXPROCS.
+	env := append([]string{"EARSHOT_API_KEYS=" + clientKey, "DEEPGRAM_API_KEY=" + upstreamKey}, h.pin.targetEnv()...)
+	env = append(env, h.o.gatewayEnv...)
+	bin, targs := h.pin.targetCommand(h.earshot, args)
+	return startChild("earshot serve", bin, targs, env)
 }
 
 // startLevel starts a fresh upstream and target for one run of n sessions,
@@ -321,13 +348,52 @@ func (h *harness) startLevel(kind string, ackLagMs, n int, purpose string) (up, 
 		return nil, nil, nil, err
 	}
 	time.Sleep(time.Second)
-	r = &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1()}
-	if r.RSSBeforeKB, err = rssKB(tgt.pid); err != nil {
+	r = &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1(), Pinned: h.pin != nil, TargetCPUs: runtime.NumCPU()}
+	if h.pin != nil {
+		r.TargetCPUs = len(h.pin.Target)
+	}
+	if r.TargetAffinity, err = h.checkAffinity(up, tgt); err == nil {
+		r.RSSBeforeKB, err = rssKB(tgt.pid)
+	}
+	if err != nil {
 		tgt.stop()
 		up.stop()
 		return nil, nil, nil, err
 	}
 	return up, tgt, r, nil
+}
+
+// checkAffinity returns the CPUs the target's threads may run on, and
+// when pinned checks that they, the upstream's and the harness's threads
+// are where the pinning put them. The first time it prints them.
+func (h *harness) checkAffinity(up, tgt *child) (string, error) {
+	type proc struct {
+		name, pid, want string
+		got             string
+		threads         int
+	}
+	procs := []*proc{{name: tgt.name, pid: tgt.pid}, {name: "upstream", pid: up.pid}, {name: "harness", pid: strconv.Itoa(os.Getpid())}}
+	if h.pin != nil {
+		procs[0].want, procs[1].want, procs[2].want = cpuList(h.pin.Target), cpuList(h.pin.Load), cpuList(h.pin.Load)
+	}
+	for _, p := range procs {
+		var err error
+		if p.got, p.threads, err = taskAffinity(p.pid); err != nil {
+			return "", fmt.Errorf("%s's CPU affinity: %w", p.name, err)
+		}
+		if p.want != "" && p.got != p.want {
+			return "", fmt.Errorf("-pin: %s (pid %s) may run on CPUs %s, not %s", p.name, p.pid, p.got, p.want)
+		}
+	}
+	if !h.pinShown {
+		h.pinShown = true
+		var parts []string
+		for _, p := range procs {
+			parts = append(parts, fmt.Sprintf("%s (pid %s, %d threads) %s", p.name, p.pid, p.threads, p.got))
+		}
+		fmt.Println("Cpus_allowed_list:", strings.Join(parts, ", "))
+	}
+	return procs[0].got, nil
 }
 
 // snap is the CPU seconds used so far by the target, the upstream, the

@@ -289,3 +289,131 @@ earshot_sessions_active 100
 		HeapGoalKBPerSession: 1024, StackKBPerSession: 81.92, GoroutinesPerSession: 8,
 	})
 }
+
+func TestCPUList(t *testing.T) {
+	td.Cmp(t, cpuList(nil), "")
+	td.Cmp(t, cpuList([]int{0}), "0")
+	td.Cmp(t, cpuList([]int{0, 1}), "0-1", "the kernel writes two in a row as a range")
+	td.Cmp(t, cpuList([]int{1, 2, 3}), "1-3")
+	td.Cmp(t, cpuList([]int{0, 2, 3, 5, 7, 8, 9}), "0,2-3,5,7-9")
+}
+
+func TestPlanPin(t *testing.T) {
+	p, err := planPin([]int{0, 1})
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, p.Target, []int{0})
+	td.Cmp(t, p.Load, []int{1})
+
+	allowed := []int{2, 3, 4, 6}
+	p, err = planPin(allowed)
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, p.Target, []int{2}, "the first CPU this process may use")
+	td.Cmp(t, p.Load, []int{3, 4, 6})
+	p.Target = append(p.Target, 9) // capped: does not write into allowed
+	p.Load[0] = 9
+	td.Cmp(t, allowed, []int{2, 3, 4, 6})
+
+	_, err = planPin([]int{0})
+	td.Require(t).CmpError(err)
+	td.Cmp(t, err.Error(), td.All(td.Contains("at least 2 CPUs"), td.Contains("may use 1 (0)"), td.Contains("-pin=false")))
+	_, err = planPin(nil)
+	td.CmpError(t, err)
+}
+
+func TestPinCommands(t *testing.T) {
+	var unpinned *pinPlan
+	bin, args := unpinned.targetCommand("/tmp/earshot", []string{"serve", "--addr", "127.0.0.1:0"})
+	td.Cmp(t, bin, "/tmp/earshot")
+	td.Cmp(t, args, []string{"serve", "--addr", "127.0.0.1:0"})
+	bin, args = unpinned.loadCommand("/tmp/capacity", []string{"upstream"})
+	td.Cmp(t, bin, "/tmp/capacity")
+	td.Cmp(t, args, []string{"upstream"})
+	td.Cmp(t, unpinned.targetEnv(), td.Nil())
+
+	p := &pinPlan{Target: []int{0}, Load: []int{1, 2, 3}, taskset: "/usr/bin/taskset"}
+	bin, args = p.targetCommand("/tmp/earshot", []string{"serve", "--addr", "127.0.0.1:0"})
+	td.Cmp(t, bin, "/usr/bin/taskset")
+	td.Cmp(t, args, []string{"-c", "0", "/tmp/earshot", "serve", "--addr", "127.0.0.1:0"})
+	bin, args = p.loadCommand("/tmp/capacity", []string{"upstream", "-addr", "127.0.0.1:0"})
+	td.Cmp(t, bin, "/usr/bin/taskset")
+	td.Cmp(t, args, []string{"-c", "1-3", "/tmp/capacity", "upstream", "-addr", "127.0.0.1:0"})
+	td.Cmp(t, p.targetEnv(), []string{"GOMAXPROCS=1"})
+}
+
+func TestParseStatusField(t *testing.T) {
+	status := []byte("Name:\tearshot\nCpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed_list:\t0\n")
+	l, err := parseStatusField(status, "Cpus_allowed_list")
+	td.CmpNoError(t, err)
+	td.Cmp(t, l, "0")
+	l, err = parseStatusField(status, "Cpus_allowed")
+	td.CmpNoError(t, err)
+	td.Cmp(t, l, "1", "a name is the whole key, not a prefix of a longer one")
+	_, err = parseStatusField(status, "VmRSS")
+	td.CmpString(t, err, "status: no VmRSS line")
+}
+
+// pinnedResults is a run's results with two gate-off levels and one relay
+// level, pinned or not.
+func pinnedResults(pinned bool, env ...string) *results {
+	run := func(config string, n int, pass bool) *Run {
+		r := &Run{Config: config, Sessions: n, Purpose: purposeCapacity, Pass: pass, WindowSec: 15,
+			Pinned: pinned, TargetCPUs: 2, TargetAffinity: "0-1", TargetCores: 0.5, CPUPerAudioSec: 0.001}
+		if pinned {
+			r.TargetCPUs, r.TargetAffinity = 1, "0"
+		}
+		return r
+	}
+	res := &results{
+		Machine:  machine{Cores: 2},
+		Settings: settings{MaxLateMs: 200, TargetCPUs: 2, GatewayEnv: env},
+		Runs:     []*Run{run(kindGateOff, 300, true), run(kindGateOff, 400, false), run(kindRelay, 300, true)},
+	}
+	if pinned {
+		res.Settings.Pin, res.Settings.TargetCPUs, res.Settings.TargetCPUList, res.Settings.LoadCPUList = true, 1, "0", "1"
+	}
+	res.summarize(&options{})
+	return res
+}
+
+func TestPinnedSummaryAndTables(t *testing.T) {
+	res := pinnedResults(true)
+	td.Cmp(t, res.Summary, td.Bag(
+		td.SStruct(summary{Config: kindGateOff, Sessions: 300, FailedAbove: true, Pinned: true, PerCoreOf: 1,
+			SessionsPerCore: 300}, td.StructFields{"=*": td.Ignore()}),
+		td.SStruct(summary{Config: kindRelay, Sessions: 300, Pinned: true, PerCoreOf: 1,
+			SessionsPerCore: 300}, td.StructFields{"=*": td.Ignore()}),
+	), "pinned: the sessions on the target's one core")
+	md := res.markdown()
+	td.Cmp(t, md, td.All(
+		td.Contains("Pinned: the target (earshot serve or the relay) ran on CPU 0 only with GOMAXPROCS=1; "+
+			"the upstream and the load generator on CPU 1. Sessions on the target's one core (pinned): the largest passing sessions ÷ 1."),
+		td.Contains("| config | sessions | target CPUs | pace ok |"),
+		td.Contains("| gate-off | 300 | 1, pinned (CPU 0) | yes |"),
+		td.Contains("| config | largest passing sessions | sessions on the target's one core (pinned) | target cores used there |"),
+		td.Contains("| gate-off | 300 | 300 | 0.50 | 600 |"),
+		td.Not(td.Contains("÷ all cores")),
+	))
+
+	res = pinnedResults(true, "GOGC=400", "GOMAXPROCS=2")
+	td.Cmp(t, res.markdown(), td.All(
+		td.Contains("with GOMAXPROCS=1 (earshot serve: GOMAXPROCS=2, from -gateway-env);"),
+		td.Contains("earshot serve ran with GOGC=400 GOMAXPROCS=2."),
+	))
+
+	res = pinnedResults(false)
+	td.Cmp(t, res.Summary, td.Bag(
+		td.SStruct(summary{Config: kindGateOff, Sessions: 300, FailedAbove: true, PerCoreOf: 2,
+			SessionsPerCore: 150}, td.StructFields{"Pinned": false, "=*": td.Ignore()}),
+		td.SStruct(summary{Config: kindRelay, Sessions: 300, PerCoreOf: 2,
+			SessionsPerCore: 150}, td.StructFields{"Pinned": false, "FailedAbove": false, "=*": td.Ignore()}),
+	), "unpinned: ÷ all the machine's cores")
+	md = res.markdown()
+	td.Cmp(t, md, td.All(
+		td.Contains("Not pinned: the target, the upstream and the load generator shared all 2 cores;"),
+		td.Contains("| gate-off | 300 | 2, shared | yes |"),
+		td.Contains("| config | largest passing sessions | sessions per core (÷ all cores) | target cores used there |"),
+		td.Contains("| relay | 300 (no failing level run) | 150 |"),
+		td.Contains("| gate-off | 300 | 150 | 0.50 | 600 |"),
+		td.Not(td.Contains("target's one core")),
+	))
+}
