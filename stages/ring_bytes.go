@@ -17,10 +17,19 @@ type ringBytes struct {
 }
 
 // write appends p and returns the offset of its first byte.
+//
+// A run that does not fit in what is left of the last chunk starts a new
+// chunk when less than a quarter of a chunk is left and the run fits in
+// one, so that runs of typical frame sizes never span chunks (read needs
+// no copy) for at most a quarter of a chunk left unused.
 func (b *ringBytes) write(p []byte) int64 {
+	size := int64(b.pool.ChunkBytes())
+	if left := b.base + int64(len(b.chunks))*size - b.end; left > 0 && left < int64(len(p)) &&
+		left < size/4 && int64(len(p)) <= size {
+		b.end += left
+	}
 	off := b.end
 	for len(p) > 0 {
-		size := int64(b.pool.ChunkBytes())
 		if b.end == b.base+int64(len(b.chunks))*size {
 			b.chunks = append(b.chunks, b.pool.Get())
 		}
@@ -69,7 +78,8 @@ func (b *ringBytes) trim(keep int64) {
 	}
 }
 
-// reset gives back every chunk and the scratch copy; offsets continue.
+// reset gives back every chunk; offsets continue. The scratch copy is
+// kept: runs that spanned chunks will again.
 func (b *ringBytes) reset() {
 	for i, c := range b.chunks {
 		b.pool.Put(c)
@@ -77,5 +87,4 @@ func (b *ringBytes) reset() {
 	}
 	b.chunks = b.chunks[:0]
 	b.base = b.end
-	b.scratch = nil
 }

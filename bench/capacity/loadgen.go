@@ -121,6 +121,9 @@ type loadSession struct {
 	ready    bool
 }
 
+// pong is the app's answer to the server's "ping" text frame.
+var pong = []byte{0x8A, 0x00}
+
 var errServerClosed = errors.New("closed by the server")
 
 func (s *loadSession) run() {
@@ -224,6 +227,13 @@ func (s *loadSession) read() {
 		}
 		now := time.Now().UnixNano()
 		if typ != websocket.MessageText {
+			continue
+		}
+		if string(buf) == "ping" { // answered the way the Omi app does
+			if err := s.conn.Write(ctx, websocket.MessageBinary, pong); err != nil && !s.closing.Load() {
+				s.readErr = fmt.Errorf("pong: %w", err)
+				return
+			}
 			continue
 		}
 		if !s.ready && bytes.Contains(buf, readyStatus) {

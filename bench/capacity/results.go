@@ -129,6 +129,11 @@ type Run struct {
 	RSSEndKB        int64   `json:"rss_end_kb"`
 	RSSPeakKB       int64   `json:"rss_peak_kb"`
 	RSSPerSessionKB float64 `json:"rss_per_session_kb"`
+	// Idle runs: RSS 3 s after the last session was ready (RSSSettleKB)
+	// and after IdleHoldS seconds idle (RSSEndKB).
+	RSSSettleKB           int64   `json:"rss_settle_kb,omitempty"`
+	RSSSettlePerSessionKB float64 `json:"rss_settle_per_session_kb,omitempty"`
+	IdleHoldS             float64 `json:"idle_hold_s,omitempty"`
 
 	// Gateway: where its CPU and memory went (gateway configurations).
 	Gateway *gatewayStats `json:"gateway,omitempty"`
@@ -215,8 +220,10 @@ func (r *Run) line() string {
 		verdict = "FAIL (" + strings.Join(r.Why, "; ") + ")"
 	}
 	if r.Purpose == purposeIdle {
-		return fmt.Sprintf("%-8s %5d idle sessions: RSS %.0f → %.0f MB, %.1f KB/session %s",
-			r.Config, r.Sessions, float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSPerSessionKB, verdict)
+		return fmt.Sprintf("%-8s %5d idle sessions: RSS %.0f → %.0f MB, %.1f KB/session 3 s after the last connected, "+
+			"%.1f KB/session after %.0f s idle %s",
+			r.Config, r.Sessions, float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSSettlePerSessionKB,
+			r.RSSPerSessionKB, r.IdleHoldS, verdict)
 	}
 	return fmt.Sprintf("%-8s %5d sessions (%s): frame p99 %.2f ms, result p99 %.2f ms, late %.0f ms, "+
 		"%.2f cores = %.3f CPU-ms/audio-s, RSS %.0f KB/session, upstream %.2f, harness %.2f, outside %.2f cores; %s",
@@ -425,11 +432,19 @@ func (res *results) markdown() string {
 			continue
 		}
 		if !mem {
-			b.WriteString("\n| memory run | config | sessions | RSS before MB | RSS with the sessions MB | KB per session |\n|---|---|---|---|---|---|\n")
+			b.WriteString("\n| memory run | config | sessions | RSS before MB | RSS with the sessions MB | KB per session | idle: KB per session 3 s after the last connected |\n|---|---|---|---|---|---|---|\n")
 			mem = true
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.1f | %.1f |\n", r.Purpose, r.Config, r.Sessions,
-			float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSPerSessionKB)
+		settle := "–"
+		if r.Purpose == purposeIdle {
+			settle = fmt.Sprintf("%.1f", r.RSSSettlePerSessionKB)
+		}
+		what := r.Purpose
+		if r.IdleHoldS > 0 {
+			what = fmt.Sprintf("%s (%.0f s)", r.Purpose, r.IdleHoldS)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.1f | %.1f | %s |\n", what, r.Config, r.Sessions,
+			float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSPerSessionKB, settle)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", n)

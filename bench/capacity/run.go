@@ -57,6 +57,7 @@ type options struct {
 	memSessions  int
 	memWindow    time.Duration
 	idleSessions int
+	idleHold     time.Duration
 	quietLoad    float64
 	quietWait    time.Duration
 	pauseFrames  int
@@ -86,6 +87,8 @@ func parseOptions(args []string) (*options, error) {
 	fs.IntVar(&o.memSessions, "mem-sessions", 200, "sessions of the full-replay-ring memory run (0: skip)")
 	fs.DurationVar(&o.memWindow, "mem-window", 35*time.Second, "window of the memory run (over 30 s, so the rings fill)")
 	fs.IntVar(&o.idleSessions, "idle-sessions", 1000, "sessions of the idle memory runs (0: skip)")
+	fs.DurationVar(&o.idleHold, "idle-hold", 150*time.Second,
+		"how long the idle sessions stay before their memory is read again (past the runtime's 2-minute forced GC)")
 	fs.Float64Var(&o.quietLoad, "quiet-load", 0.5, "wait for the 1-minute load average to fall below this before starting")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 10*time.Minute, "wait at most this long for a quiet machine, then run anyway")
 	fs.IntVar(&o.pauseFrames, "pause-frames", 25, "the conversation's pauses are stretched to this many 100 ms frames")
@@ -521,7 +524,8 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	ramp := min(max(time.Duration(n)*5*time.Millisecond, time.Second), h.o.maxRamp)
 	spec := loadSpec{
 		URL: "ws://" + tgt.addr + "/v4/listen?language=en&sample_rate=16000&codec=pcm16&channels=1", Key: clientKey,
-		Sessions: n, Start: time.Now(), Ramp: ramp, Audio: h.conv.PCM, Stop: time.Now().Add(2 * time.Minute),
+		Sessions: n, Start: time.Now(), Ramp: ramp, Audio: h.conv.PCM,
+		Stop: time.Now().Add(ramp + 30*time.Second + h.o.idleHold + time.Minute),
 		Idle: true, Done: done, Ready: &ready,
 	}
 	lrc := make(chan loadResult, 1)
@@ -530,9 +534,17 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	for ready.Load() < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
+	readyAt := time.Now()
 	time.Sleep(3 * time.Second)
-	r.RSSEndKB, err = rssKB(tgt.pid)
-	r.RSSPeakKB = r.RSSEndKB
+	r.RSSSettleKB, err = rssKB(tgt.pid)
+	if err == nil && h.o.idleHold > 3*time.Second {
+		time.Sleep(time.Until(readyAt.Add(h.o.idleHold)))
+		r.RSSEndKB, err = rssKB(tgt.pid)
+	} else {
+		r.RSSEndKB = r.RSSSettleKB
+	}
+	r.RSSPeakKB = max(r.RSSEndKB, r.RSSSettleKB)
+	r.IdleHoldS = h.o.idleHold.Seconds()
 	if err == nil {
 		var m map[string]float64
 		if m, err = scrapeGoMetrics(tgt.addr); err == nil {
@@ -546,6 +558,7 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	}
 	r.SessionsFailed, r.Failures = lr.Failed, lr.Failures
 	r.RSSPerSessionKB = float64(r.RSSEndKB-r.RSSBeforeKB) / float64(n)
+	r.RSSSettlePerSessionKB = float64(r.RSSSettleKB-r.RSSBeforeKB) / float64(n)
 	r.Pass = int(ready.Load()) == n && lr.Failed == 0
 	if !r.Pass {
 		r.Why = append(r.Why, fmt.Sprintf("%d of %d sessions ready, %d failed", ready.Load(), n, lr.Failed))
