@@ -1,12 +1,10 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -42,6 +40,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 		switch typ {
 		case websocket.MessageBinary:
 			if len(data) < stages.MinAudioFrameBytes {
+				stages.ReleaseFrame(data)
 				continue
 			}
 			s.captured.Add(int64(len(data)))
@@ -50,34 +49,21 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 			}
 		case websocket.MessageText:
 			s.control(data)
+			stages.ReleaseFrame(data)
 		}
 	}
 }
 
-// scratch holds the buffers readMessage reads into; each grows to the
-// largest message it has read.
-var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// maxPooledScratch is the largest buffer scratch keeps.
-const maxPooledScratch = 64 << 10
-
-// readMessage is conn.Read that returns the message in a buffer of its
-// exact size: it reads into a pooled buffer and copies, where reading
-// into a growing one would allocate and copy several times per frame.
-// The caller owns the returned bytes.
+// readMessage is conn.Read into a buffer from stages.NewFrame (the
+// message grows it past stages.FrameBytes only when it is larger), where
+// io.ReadAll would allocate and copy several times per frame. The caller
+// owns the returned bytes.
 func readMessage(ctx context.Context, conn *websocket.Conn) (websocket.MessageType, []byte, error) {
 	typ, r, err := conn.Reader(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	bp := scratch.Get().(*[]byte)
-	b := (*bp)[:0]
-	defer func() {
-		if cap(b) <= maxPooledScratch {
-			*bp = b[:0]
-			scratch.Put(bp)
-		}
-	}()
+	b := stages.NewFrame()
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -85,9 +71,10 @@ func readMessage(ctx context.Context, conn *websocket.Conn) (websocket.MessageTy
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
-			return typ, bytes.Clone(b), nil
+			return typ, b, nil
 		}
 		if err != nil {
+			stages.ReleaseFrame(b)
 			return 0, nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"earshot/internal/chunks"
 	"earshot/stages"
 )
 
@@ -109,6 +110,10 @@ type Deps struct {
 	// in production). nil means no detector: every session's gate is off
 	// whatever Config.Gate.Mode and vad_gate say.
 	NewDetector stages.DetectorFactory
+	// Chunks stores every session's replay ring; nil means
+	// chunks.Default(), the process's pool. Its use is exposed on
+	// /metrics.
+	Chunks *chunks.Pool
 	// OnSessionEnd, if not nil, is called once per session after every
 	// goroutine of the session has returned (tests, benchmarks, audits).
 	// It runs on the session's handler goroutine and must not block.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"earshot/internal/chunks"
 	"earshot/stages"
 )
 
@@ -29,7 +30,18 @@ type upstream struct {
 	budget  *stages.Budget
 }
 
-func newServerMetrics(set *metrics.Set) *serverMetrics {
+// newServerMetrics registers the server's metrics in set, with gauges of
+// the replay rings' pool: bytes holding audio, and resident bytes (held
+// audio plus the free chunks kept for reuse).
+func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
+	set.NewGauge(`earshot_replay_ring_bytes`, func() float64 {
+		st := pool.Stats()
+		return float64(st.InUse) * float64(st.ChunkBytes)
+	})
+	set.NewGauge(`earshot_replay_pool_resident_bytes`, func() float64 {
+		st := pool.Stats()
+		return float64(st.InUse+st.Free) * float64(st.ChunkBytes)
+	})
 	return &serverMetrics{
 		set:          set,
 		active:       set.NewGauge(`earshot_sessions_active`, nil),

@@ -12,6 +12,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/coder/websocket"
 
+	"earshot/internal/chunks"
 	"earshot/stages"
 )
 
@@ -55,6 +56,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Gate.Validate(); err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
+	if deps.Chunks == nil {
+		deps.Chunks = chunks.Default()
+	}
 	if deps.Metrics == nil {
 		deps.Metrics = metrics.NewSet()
 	}
@@ -71,7 +75,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps: deps,
 		log:  deps.Logger,
 		keys: newKeyring(cfg.APIKeys),
-		m:    newServerMetrics(deps.Metrics),
+		m:    newServerMetrics(deps.Metrics, deps.Chunks),
 		up: upstream{
 			breaker: stages.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
 			budget:  stages.NewBudget(cfg.Budget, deps.Metrics),

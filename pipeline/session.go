@@ -85,7 +85,7 @@ func (s *session) run(base context.Context) {
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
 	}, stages.ConnectorDeps{
 		Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log,
-		Breaker: s.srv.up.breaker, Budget: s.srv.up.budget,
+		Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
 	})
 	fanout := stages.NewFanout(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
 

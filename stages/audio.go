@@ -20,6 +20,10 @@ type Audio struct {
 	// Mark is what the gate knows about this audio; MarkNone on everything
 	// that did not pass an active gate.
 	Mark Mark
+	// Pooled reports that PCM is a whole buffer from NewFrame, owned by
+	// the receiver, which gives it back with ReleaseFrame when it is done
+	// with the audio (frames.go has the rules).
+	Pooled bool
 }
 
 // Mark is what the VAD gate tells the connector along with the audio it

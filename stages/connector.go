@@ -221,10 +221,11 @@ type connState struct {
 	wordsEnd int64
 }
 
-// take puts audio from the input into the replay ring. It reports false,
-// and keeps nothing, for a MarkFinalize (a request, not audio) and for
-// audio with no samples.
+// take puts audio from the input into the replay ring (a copy: a's
+// buffer is given back). It reports false, and keeps nothing, for a
+// MarkFinalize (a request, not audio) and for audio with no samples.
 func (st *connState) take(a Audio) bool {
+	defer a.release()
 	if a.Mark == MarkFinalize || a.Samples() == 0 {
 		return false
 	}
@@ -269,6 +270,7 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- Update, 
 			break
 		}
 		lost += a.Samples()
+		a.release()
 	}
 	c.lose(lost)
 	return nil

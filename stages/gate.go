@@ -212,6 +212,7 @@ func (g *Gate) Run(ctx context.Context, in <-chan Audio, out chan<- Audio) error
 			return nil
 		}
 		if a.Samples() == 0 {
+			a.release()
 			continue
 		}
 		if err := r.frame(a); err != nil {

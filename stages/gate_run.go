@@ -52,6 +52,9 @@ func (g *Gate) newRun(ctx context.Context, out chan<- Audio) *gateRun {
 // frame handles one frame from the input.
 func (r *gateRun) frame(a Audio) error {
 	g := r.g
+	if r.shadow { // sent now and held by the machine: two holders
+		a.Pooled = false
+	}
 	g.captured.Add(a.Samples())
 	if r.det == nil {
 		return r.send(a)
@@ -152,6 +155,7 @@ func (r *gateRun) hold(a Audio) {
 		r.dropHeld(n)
 		r.prerolled -= n
 		if n == head.Samples() {
+			head.release()
 			r.preroll = slices.Delete(r.preroll, 0, 1)
 		} else {
 			_, r.preroll[0] = splitAudio(head, n)
@@ -171,7 +175,11 @@ func (r *gateRun) flushPreroll() error {
 	return nil
 }
 
+// clearPreroll forgets the held pre-roll, giving back its buffers.
 func (r *gateRun) clearPreroll() {
+	for _, a := range r.preroll {
+		a.release()
+	}
 	clear(r.preroll)
 	r.preroll, r.prerolled = r.preroll[:0], 0
 }
@@ -215,9 +223,10 @@ func (r *gateRun) send(a Audio) error {
 }
 
 // splitAudio cuts a after n samples (0 ≤ n); the parts share a's array
-// but neither can grow into the other.
+// but neither can grow into the other, and neither owns it (not Pooled).
 func splitAudio(a Audio, n int64) (head, tail Audio) {
 	n = min(n, a.Samples())
+	a.Pooled = false
 	head, tail = a, a
 	head.PCM = a.PCM[: 2*n : 2*n]
 	tail.PCM = a.PCM[2*n:]

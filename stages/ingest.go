@@ -54,8 +54,9 @@ func NewIngest(cfg IngestConfig) *Ingest { return &Ingest{cfg: cfg} }
 
 // Run reads frames from in until it is closed or ctx is done, and sends
 // decoded Audio on out, which it closes on return. The frames' backing
-// arrays pass to the receiver of out: the sender of a frame must not reuse
-// it.
+// arrays pass to the receiver of out (as Pooled Audio: a frame from
+// NewFrame goes back to the free list when the audio is done with): the
+// sender of a frame must not reuse it.
 func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- Audio) error {
 	defer close(out)
 	var (
@@ -71,6 +72,7 @@ func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- Audio) er
 			return nil
 		}
 		if len(frame) < MinAudioFrameBytes {
+			ReleaseFrame(frame)
 			continue
 		}
 		pcm := frame
@@ -79,15 +81,17 @@ func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- Audio) er
 			pcm = append(pcm, carry[0])
 			pcm = append(pcm, frame...)
 			carry = carry[:0]
+			ReleaseFrame(frame)
 		}
 		if len(pcm)%2 == 1 {
 			carry = append(carry[:0], pcm[len(pcm)-1])
 			pcm = pcm[:len(pcm)-1]
 		}
 		if len(pcm) == 0 {
+			ReleaseFrame(pcm)
 			continue
 		}
-		a := Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz}
+		a := Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz, Pooled: true}
 		next = a.End()
 		if err := Send(ctx, out, a); err != nil {
 			return err

@@ -32,8 +32,8 @@ func TestIngestCarriesHalfSample(t *testing.T) {
 	whole := pcm(0, 6) // 12 bytes
 	got := runIngest(t, whole[:5], whole[5:12])
 	td.Cmp(t, got, []stages.Audio{
-		{PCM: whole[:4], Start: 0, SampleRateHz: 16000},
-		{PCM: whole[4:12], Start: 2, SampleRateHz: 16000},
+		{PCM: whole[:4], Start: 0, SampleRateHz: 16000, Pooled: true},
+		{PCM: whole[4:12], Start: 2, SampleRateHz: 16000, Pooled: true},
 	})
 	var joined []byte
 	for _, a := range got {
@@ -45,8 +45,8 @@ func TestIngestCarriesHalfSample(t *testing.T) {
 func TestIngestIgnoresTinyFramesAndKeepsTheClock(t *testing.T) {
 	got := runIngest(t, pcm(0, 4), []byte{0x8A, 0x00}, []byte{1}, pcm(4, 4))
 	td.Cmp(t, got, []stages.Audio{
-		{PCM: pcm(0, 4), Start: 0, SampleRateHz: 16000},
-		{PCM: pcm(4, 4), Start: 4, SampleRateHz: 16000},
+		{PCM: pcm(0, 4), Start: 0, SampleRateHz: 16000, Pooled: true},
+		{PCM: pcm(4, 4), Start: 4, SampleRateHz: 16000, Pooled: true},
 	})
 }
 

@@ -122,13 +122,21 @@ func (p *Pool) Put(c []byte) {
 type Stats struct {
 	// InUse is the number of chunks handed out and not put back.
 	InUse int64
+	// Free is the number of free chunks kept resident for reuse (free
+	// chunks beyond them have given their pages back, or were never
+	// touched).
+	Free int64
 	// Mapped is the number of chunks ever made (in use or free).
 	Mapped int64
 	// ChunkBytes is the size of one chunk.
 	ChunkBytes int
 }
 
-// Stats reports the pool's counts; safe at any time.
+// Stats reports the pool's counts; safe at any time (it takes the
+// pool's lock briefly).
 func (p *Pool) Stats() Stats {
-	return Stats{InUse: p.inUse.Load(), Mapped: p.mapped.Load(), ChunkBytes: p.size}
+	p.mu.Lock()
+	free := int64(len(p.hot))
+	p.mu.Unlock()
+	return Stats{InUse: p.inUse.Load(), Free: free, Mapped: p.mapped.Load(), ChunkBytes: p.size}
 }
