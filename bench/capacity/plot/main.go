@@ -32,7 +32,9 @@ type results struct {
 		CPUModel string `json:"cpu_model"`
 	} `json:"machine"`
 	Settings struct {
-		TargetP99Ms float64 `json:"target_p99_ms"`
+		TargetP99Ms   float64 `json:"target_p99_ms"`
+		Pin           bool    `json:"pin"`
+		TargetCPUList string  `json:"target_cpu_list"`
 	} `json:"settings"`
 	Runs []struct {
 		Config       string `json:"config"`
@@ -83,7 +85,11 @@ func run(in, out string) error {
 		target = 20
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("p99 latency added vs real-time 16 kHz sessions (%d cores, %s)", res.Machine.Cores, res.Machine.CPUModel)
+	where := fmt.Sprintf("%d cores shared", res.Machine.Cores)
+	if res.Settings.Pin {
+		where = "target alone on CPU " + res.Settings.TargetCPUList
+	}
+	p.Title.Text = fmt.Sprintf("p99 latency added vs real-time 16 kHz sessions (%s, %s)", where, res.Machine.CPUModel)
 	p.X.Label.Text = "concurrent sessions"
 	p.Y.Label.Text = "p99 added latency, ms (log)"
 	p.Y.Scale = plot.LogScale{}
