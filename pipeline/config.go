@@ -33,7 +33,10 @@ type Config struct {
 	// without any frame from the client. Default 90000.
 	InactivityTimeoutMs int
 	// ChannelDepth is the capacity of the channels between stages, in
-	// messages. Default 32 (3.2 s of 100 ms frames).
+	// messages. Default 8 (0.8 s of 100 ms frames per hop): the connector
+	// keeps taking audio into its replay ring while it reconnects, so the
+	// channels only absorb scheduling jitter, and every slot is memory
+	// held by every session.
 	ChannelDepth int
 	// ClientOutboxSize is how many messages may wait for a slow client
 	// before the session is closed (1013). Default 256.
@@ -64,7 +67,7 @@ const (
 	DefaultReadLimitBytes      = 64 << 10
 	DefaultPingIntervalMs      = 10_000
 	DefaultInactivityTimeoutMs = 90_000
-	DefaultChannelDepth        = 32
+	DefaultChannelDepth        = 8
 	DefaultClientOutboxSize    = 256
 )
 
