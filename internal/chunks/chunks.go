@@ -25,8 +25,9 @@ import (
 const DefaultChunkBytes = 16 << 10
 
 // DefaultKeepFreeBytes bounds the free chunks Default keeps resident
-// for reuse: 4 MiB.
-const DefaultKeepFreeBytes = 4 << 20
+// for reuse: 1 MiB (64 chunks), ample for the churn of rings that fill
+// and drain every second or so; beyond it pages go back to the system.
+const DefaultKeepFreeBytes = 1 << 20
 
 // slabChunks is how many chunks are mapped at a time.
 const slabChunks = 64
