@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"earshot/internal/readall"
 	"earshot/stages"
 )
 
@@ -63,21 +63,12 @@ func readMessage(ctx context.Context, conn *websocket.Conn) (websocket.MessageTy
 	if err != nil {
 		return 0, nil, err
 	}
-	b := stages.NewFrame()
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return typ, b, nil
-		}
-		if err != nil {
-			stages.ReleaseFrame(b)
-			return 0, nil, err
-		}
+	b, err := readall.Append(stages.NewFrame(), r)
+	if err != nil {
+		stages.ReleaseFrame(b)
+		return 0, nil, err
 	}
+	return typ, b, nil
 }
 
 // isTooBig reports whether err is the read limit being exceeded; the

@@ -41,6 +41,14 @@ type harness struct {
 
 func startConnector(t *testing.T, ctx context.Context, cfg stages.ConnectorConfig) *harness {
 	t.Helper()
+	return startConnectorWith(t, ctx, cfg, nil)
+}
+
+// startConnectorWith is startConnector with the deps (Provider, Metrics
+// and Rand set) passed through edit first, when edit is not nil.
+func startConnectorWith(t *testing.T, ctx context.Context, cfg stages.ConnectorConfig,
+	edit func(*stages.ConnectorDeps)) *harness {
+	t.Helper()
 	h := &harness{
 		p:   stagestest.NewProvider(),
 		in:  make(chan stages.Audio, 8),
@@ -48,8 +56,11 @@ func startConnector(t *testing.T, ctx context.Context, cfg stages.ConnectorConfi
 		err: make(chan error, 1),
 		m:   stages.NewConnectorMetrics(metrics.NewSet()),
 	}
-	c := stages.NewConnector(cfg, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"},
-		stages.ConnectorDeps{Provider: h.p, Metrics: h.m, Rand: half})
+	deps := stages.ConnectorDeps{Provider: h.p, Metrics: h.m, Rand: half}
+	if edit != nil {
+		edit(&deps)
+	}
+	c := stages.NewConnector(cfg, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"}, deps)
 	go func() { h.err <- c.Run(ctx, h.in, h.out) }()
 	return h
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"testing/synctest"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/internal/chunks"
@@ -21,18 +20,9 @@ import (
 func TestConnectorRingCopiesIntoChunks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pool := chunks.New(102, 0) // 51 samples a chunk
-		h := &harness{
-			p:   stagestest.NewProvider(),
-			in:  make(chan stages.Audio, 8),
-			out: make(chan stages.Update, 64),
-			err: make(chan error, 1),
-			m:   stages.NewConnectorMetrics(metrics.NewSet()),
-		}
-		// 1000 samples of ring at 16 kHz: ReplayMaxMs 62.5 rounds to 62 ms = 992 samples.
-		c := stages.NewConnector(stages.ConnectorConfig{ReplayMaxMs: 62, MinStreamMs: 1},
-			stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"},
-			stages.ConnectorDeps{Provider: h.p, Metrics: h.m, Rand: half, Chunks: pool})
-		go func() { h.err <- c.Run(t.Context(), h.in, h.out) }()
+		// 62 ms of ring at 16 kHz: 992 samples.
+		h := startConnectorWith(t, t.Context(), stages.ConnectorConfig{ReplayMaxMs: 62, MinStreamMs: 1},
+			func(d *stages.ConnectorDeps) { d.Chunks = pool })
 		h.next(t)
 		s1 := stagestest.NewStream(64)
 		(<-h.p.Dials).Accept(s1)

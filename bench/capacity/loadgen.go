@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"earshot/internal/readall"
 )
 
 // loadSpec is one load: Sessions clients of a /v4/listen endpoint (the
@@ -217,7 +219,7 @@ func (s *loadSession) read() {
 	for {
 		typ, r, err := s.conn.Reader(ctx)
 		if err == nil {
-			buf, err = readAll(r, buf[:0])
+			buf, err = readall.Append(buf[:0], r)
 		}
 		if err != nil {
 			if !s.closing.Load() {

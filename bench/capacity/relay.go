@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"earshot/internal/readall"
 )
 
 // relay is the baseline: a bare WebSocket relay built from the same
@@ -64,7 +66,7 @@ func pump(src, dst *websocket.Conn, typ websocket.MessageType) {
 		if err != nil {
 			return
 		}
-		if buf, err = readAll(r, buf[:0]); err != nil {
+		if buf, err = readall.Append(buf[:0], r); err != nil {
 			return
 		}
 		if t != typ {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"earshot/internal/readall"
 )
 
 // upstreamConfig configures the stamp upstream.
@@ -186,7 +187,7 @@ func (s *upStream) run() {
 		if err != nil {
 			return
 		}
-		if s.buf, err = readAll(r, s.buf[:0]); err != nil {
+		if s.buf, err = readall.Append(s.buf[:0], r); err != nil {
 			return
 		}
 		now := time.Now().UnixNano()
@@ -298,21 +299,4 @@ func appendMetadata(b []byte, samples int64) []byte {
 // appendSec appends samples as seconds.
 func appendSec(b []byte, samples int64) []byte {
 	return strconv.AppendFloat(b, float64(samples)/sampleRate, 'f', -1, 64)
-}
-
-// readAll reads a message into b (reused; grown as needed).
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }

@@ -78,17 +78,11 @@ func (p *Pool) ChunkBytes() int { return p.size }
 func (p *Pool) Get() []byte {
 	p.inUse.Add(1)
 	p.mu.Lock()
-	if n := len(p.hot); n > 0 {
-		c := p.hot[n-1]
-		p.hot[n-1] = nil
-		p.hot = p.hot[:n-1]
+	if c, ok := pop(&p.hot); ok {
 		p.mu.Unlock()
 		return c
 	}
-	if n := len(p.cold); n > 0 {
-		c := p.cold[n-1]
-		p.cold[n-1] = nil
-		p.cold = p.cold[:n-1]
+	if c, ok := pop(&p.cold); ok {
 		p.mu.Unlock()
 		return c
 	}
@@ -99,6 +93,18 @@ func (p *Pool) Get() []byte {
 	p.mapped.Add(slabChunks)
 	p.mu.Unlock()
 	return slab[:p.size:p.size]
+}
+
+// pop takes the last chunk of a free list.
+func pop(list *[][]byte) ([]byte, bool) {
+	n := len(*list)
+	if n == 0 {
+		return nil, false
+	}
+	c := (*list)[n-1]
+	(*list)[n-1] = nil
+	*list = (*list)[:n-1]
+	return c, true
 }
 
 // Put gives back a chunk from Get; the caller must not touch it after.

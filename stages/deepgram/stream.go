@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"earshot/internal/readall"
 	"earshot/stages"
 )
 
@@ -170,18 +171,9 @@ func (s *stream) readFrame(ctx context.Context) (websocket.MessageType, []byte, 
 	if cap(b) == 0 {
 		b = make([]byte, 0, initialReadBuf)
 	}
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, nil, err
-		}
+	b, err = readall.Append(b, r)
+	if err != nil {
+		return 0, nil, err
 	}
 	if cap(b) <= maxKeptReadBuf {
 		s.buf = b
