@@ -69,3 +69,6 @@ func UseKernel(name string) (restore func()) {
 	useAVX2 = haveAVX2 && name == "avx2"
 	return func() { useAVX2 = old }
 }
+
+// Sigmoids runs the kernel's sigmoids on x in place.
+func Sigmoids(x []float32, scale [4]float32) { sigmoids(x, &scale) }

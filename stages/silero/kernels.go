@@ -51,9 +51,9 @@ var (
 	tanhScale = [4]float32{2, 2, 2, 2}
 )
 
-// sigmoids replaces each x[i] by sigmoid(scale[i%4]·x[i]): expf inlined in
-// one loop of independent iterations, which the processor overlaps.
-func sigmoids(x []float32, scale *[4]float32) {
+// sigmoidsGo replaces each x[i] by sigmoid(scale[i%4]·x[i]): expf inlined
+// in one loop of independent iterations, which the processor overlaps.
+func sigmoidsGo(x []float32, scale *[4]float32) {
 	const (
 		log2e = 1.44269504088896341
 		c1    = 0.693359375

@@ -29,3 +29,18 @@ func matVec(w, b, x, y []float32) {
 	}
 	matVecGo(w, b, x, y)
 }
+
+// sigmoidsAVX2 is sigmoidsGo on n values (a multiple of 8), in
+// sigmoid_amd64.s.
+//
+//go:noescape
+func sigmoidsAVX2(x *float32, n int, scale *[4]float32)
+
+// sigmoids replaces each x[i] by sigmoid(scale[i%4]·x[i]).
+func sigmoids(x []float32, scale *[4]float32) {
+	if n := len(x) &^ 7; useAVX2 && n > 0 {
+		sigmoidsAVX2(&x[0], n, scale)
+		x = x[n:] // n is a multiple of 4: the scale's phase is kept
+	}
+	sigmoidsGo(x, scale)
+}

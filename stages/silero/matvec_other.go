@@ -13,3 +13,6 @@ func matVec(w, b, x, y []float32) {
 	checkMatVec(w, b, x, y)
 	matVecGo(w, b, x, y)
 }
+
+// sigmoids replaces each x[i] by sigmoid(scale[i%4]·x[i]).
+func sigmoids(x []float32, scale *[4]float32) { sigmoidsGo(x, scale) }
