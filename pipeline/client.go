@@ -118,6 +118,22 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 			_ = s.conn.CloseNow()
 		}
 	}
+	// deliver sends one message from the fan-out: a close, or its frames.
+	deliver := func(msg stages.Message) {
+		if msg.CloseCode != 0 {
+			s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
+			dead = true
+			return
+		}
+		frames, err := encodeMessage(msg)
+		if err != nil {
+			s.log.Error("encode client message", "err", err)
+			return
+		}
+		for _, b := range frames {
+			send(websocket.MessageText, b)
+		}
+	}
 	for {
 		select {
 		case <-out.Ready():
@@ -130,19 +146,7 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 				if !ok {
 					break
 				}
-				if msg.CloseCode != 0 {
-					s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
-					dead = true
-					continue
-				}
-				frames, err := encodeMessage(msg)
-				if err != nil {
-					s.log.Error("encode client message", "err", err)
-					continue
-				}
-				for _, b := range frames {
-					send(websocket.MessageText, b)
-				}
+				deliver(msg)
 			}
 		case <-overflow:
 			overflow = nil

@@ -14,6 +14,10 @@ import "sync"
 // ReleaseFrame. A stage that keeps part of a frame, or hands the same
 // buffer to two places, clears Pooled, and the buffer is left to the
 // garbage collector.
+//
+// The buffers are ordinary heap memory, not chunks of internal/chunks'
+// off-heap pool: they cross goroutines on every frame, and on the heap
+// the race detector still sees a buffer used after its release.
 
 // FrameBytes is the capacity of a pooled frame buffer: 4 KiB, more than
 // a 100 ms frame of 16 kHz 16-bit audio (3,200 bytes). Larger frames get

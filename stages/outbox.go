@@ -23,8 +23,7 @@ const (
 //
 // Exactly one goroutine (the fan-out, the writer) calls Push and Close;
 // the sink's goroutine waits on Ready and takes messages with Pop (or
-// ranges over All). Dropped and Overflowed are safe to call from
-// anywhere.
+// ranges over All). Overflowed is safe to call from anywhere.
 type Outbox[T any] struct {
 	name     string
 	capacity int
@@ -74,12 +73,18 @@ func (o *Outbox[T]) Pop() (v T, ok, closed bool) {
 		}
 		return v, false, o.closed
 	}
-	v = o.buf[o.head]
+	return o.takeLocked(), true, false
+}
+
+// takeLocked removes and returns the oldest message; o.mu is held and
+// o.n > 0.
+func (o *Outbox[T]) takeLocked() T {
+	v := o.buf[o.head]
 	var zero T
 	o.buf[o.head] = zero
 	o.head = (o.head + 1) % len(o.buf)
 	o.n--
-	return v, true, false
+	return v
 }
 
 // All yields every message until the outbox is closed and empty, waiting
@@ -111,6 +116,7 @@ func (o *Outbox[T]) Push(v T) bool {
 	default:
 	}
 	o.mu.Lock()
+	dropped := false
 	if o.n == o.capacity {
 		if o.policy == Disconnect {
 			o.mu.Unlock()
@@ -118,11 +124,8 @@ func (o *Outbox[T]) Push(v T) bool {
 			o.drop()
 			return false
 		}
-		var zero T
-		o.buf[o.head] = zero
-		o.head = (o.head + 1) % len(o.buf)
-		o.n--
-		o.drop()
+		o.takeLocked()
+		dropped = true
 	}
 	if o.n == len(o.buf) { // grow: double, up to the capacity
 		grown := make([]T, min(max(2*len(o.buf), 2), o.capacity))
@@ -134,6 +137,9 @@ func (o *Outbox[T]) Push(v T) bool {
 	o.buf[(o.head+o.n)%len(o.buf)] = v
 	o.n++
 	o.mu.Unlock()
+	if dropped {
+		o.drop()
+	}
 	o.wake()
 	return true
 }

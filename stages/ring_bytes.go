@@ -24,13 +24,12 @@ type ringBytes struct {
 // no copy) for at most a quarter of a chunk left unused.
 func (b *ringBytes) write(p []byte) int64 {
 	size := int64(b.pool.ChunkBytes())
-	if left := b.base + int64(len(b.chunks))*size - b.end; left > 0 && left < int64(len(p)) &&
-		left < size/4 && int64(len(p)) <= size {
+	if left := b.limit() - b.end; left > 0 && left < int64(len(p)) && left < size/4 && int64(len(p)) <= size {
 		b.end += left
 	}
 	off := b.end
 	for len(p) > 0 {
-		if b.end == b.base+int64(len(b.chunks))*size {
+		if b.end == b.limit() {
 			b.chunks = append(b.chunks, b.pool.Get())
 		}
 		at := b.end - b.base
@@ -40,6 +39,11 @@ func (b *ringBytes) write(p []byte) int64 {
 		b.end += int64(n)
 	}
 	return off
+}
+
+// limit is the offset one past the last chunk.
+func (b *ringBytes) limit() int64 {
+	return b.base + int64(len(b.chunks))*int64(b.pool.ChunkBytes())
 }
 
 // read returns the n bytes at offset off, which must have been written

@@ -139,14 +139,3 @@ func taskAffinity(pid string) (string, int, error) {
 	}
 	return strings.Join(lists, " | "), n, nil
 }
-
-// parseStatusField reads the value of a "Name:\tvalue" line of
-// /proc/<pid>/status.
-func parseStatusField(b []byte, name string) (string, error) {
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, name+":"); ok {
-			return strings.TrimSpace(rest), nil
-		}
-	}
-	return "", fmt.Errorf("status: no %s line", name)
-}

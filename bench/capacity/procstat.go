@@ -55,18 +55,26 @@ func rssKB(pid string) (int64, error) {
 
 // parseStatusKB reads a "Name:   1234 kB" line of /proc/<pid>/status.
 func parseStatusKB(b []byte, name string) (int64, error) {
-	for line := range strings.SplitSeq(string(b), "\n") {
-		rest, ok := strings.CutPrefix(line, name+":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("status: bad %s line %q", name, line)
-		}
-		return strconv.ParseInt(f[0], 10, 64)
+	v, err := parseStatusField(b, name)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("status: no %s line", name)
+	f := strings.Fields(v)
+	if len(f) != 2 || f[1] != "kB" {
+		return 0, fmt.Errorf("status: bad %s value %q", name, v)
+	}
+	return strconv.ParseInt(f[0], 10, 64)
+}
+
+// parseStatusField reads the value of a "Name:\tvalue" line of
+// /proc/<pid>/status.
+func parseStatusField(b []byte, name string) (string, error) {
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(rest), nil
+		}
+	}
+	return "", fmt.Errorf("status: no %s line", name)
 }
 
 // machineCPU is the whole machine's busy and total CPU time in seconds,
