@@ -12,7 +12,8 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 const abortSessions = 500
@@ -84,8 +85,8 @@ func runAbort(b *testing.B, m abortMode) []time.Duration {
 		Recognizer: func(int) (emulate.Recognizer, error) { return silentRecognizer{}, nil },
 	})
 	cfg := pipeline.Config{
-		Connector: stages.ConnectorConfig{
-			Backoff: stages.BackoffConfig{BaseMs: 10000, CapMs: 60000, Attempts: 1 << 20},
+		Connector: connector.Config{
+			Backoff: retry.BackoffConfig{BaseMs: 10000, CapMs: 60000, Attempts: 1 << 20},
 		},
 	}
 	if m.noBreaker {

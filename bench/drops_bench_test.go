@@ -8,7 +8,9 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/protocol"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 // BenchmarkDrops streams 5 minutes of generated speech-like bursts (one
@@ -36,8 +38,8 @@ func BenchmarkDrops(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			for range b.N {
 				_, dgURL := testrig.StartEmulator(b, emulate.Config{Faults: sc.faults})
-				_, url := testrig.StartGateway(b, dgURL, pipeline.Config{Connector: stages.ConnectorConfig{
-					Backoff: stages.BackoffConfig{BaseMs: 50, CapMs: 500},
+				_, url := testrig.StartGateway(b, dgURL, pipeline.Config{Connector: connector.Config{
+					Backoff: retry.BackoffConfig{BaseMs: 50, CapMs: 500},
 				}})
 				pcm, starts := testrig.Alternating(rate, words)
 				c := testrig.Dial(b, url+"?sample_rate=16000&codec=pcm16")
@@ -61,7 +63,7 @@ func BenchmarkDrops(b *testing.B) {
 // score matches segments to the signal's bursts by capture time (each
 // burst is a segment of its own) and counts bursts found and segments
 // that match an already found burst or none.
-func score(segs []stages.Segment, starts []float64) (found, dups int) {
+func score(segs []protocol.Segment, starts []float64) (found, dups int) {
 	seen := make([]bool, len(starts))
 	for _, s := range segs {
 		// Segment times count from the first burst, and bursts are a

@@ -14,7 +14,10 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
+	"earshot/protocol"
 	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 // Shape of one outage-isolation run.
@@ -135,8 +138,8 @@ var outageVariants = []outageVariant{
 		// The shipped protections: per-target breaker and retry budget at
 		// their defaults.
 		name: "protect=default",
-		cfg: pipeline.Config{Connector: stages.ConnectorConfig{
-			Backoff: stages.BackoffConfig{BaseMs: 500, Attempts: 1 << 20},
+		cfg: pipeline.Config{Connector: connector.Config{
+			Backoff: retry.BackoffConfig{BaseMs: 500, Attempts: 1 << 20},
 		}},
 	},
 	{
@@ -145,11 +148,11 @@ var outageVariants = []outageVariant{
 		// about a thousand refused upgrades per second.
 		name: "protect=off",
 		cfg: pipeline.Config{
-			Connector: stages.ConnectorConfig{
-				Backoff: stages.BackoffConfig{BaseMs: 100, CapMs: 1000, Attempts: 1 << 20},
+			Connector: connector.Config{
+				Backoff: retry.BackoffConfig{BaseMs: 100, CapMs: 1000, Attempts: 1 << 20},
 			},
-			Breaker: stages.BreakerConfig{FailureThreshold: 1 << 30},
-			Budget:  stages.BudgetConfig{RatePerSec: 1e6, Burst: stages.MaxBudgetBurst},
+			Breaker: retry.BreakerConfig{FailureThreshold: 1 << 30},
+			Budget:  retry.BudgetConfig{RatePerSec: 1e6, Burst: retry.MaxBudgetBurst},
 		},
 	},
 	{
@@ -360,7 +363,7 @@ func dialSessionsReady(b *testing.B, url string, n int) []*websocket.Conn {
 		c, err := dialListen(ctx, url)
 		if err == nil {
 			conns = append(conns, c)
-			err = awaitStatus(ctx, c, stages.StatusReady)
+			err = awaitStatus(ctx, c, protocol.StatusReady)
 		}
 		cancel()
 		if err != nil {

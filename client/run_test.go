@@ -17,7 +17,7 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/protocol"
 )
 
 // gateway starts an emulator (energy-test recognizer) and a gateway in
@@ -81,7 +81,7 @@ func wantConversation(session int) any {
 // seg matches a segment with any UUID.
 // seg is a segment from the gateway in front of the emulator.
 func seg(want client.Segment) td.TestDeep {
-	want.STTProvider, want.Translations = "deepgram", []stages.Translation{}
+	want.STTProvider, want.Translations = "deepgram", []protocol.Translation{}
 	return td.SStruct(want, td.StructFields{"ID": td.Re(`^[0-9a-f-]{36}$`)})
 }
 

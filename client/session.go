@@ -14,13 +14,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
+	"earshot/protocol"
 
-	"earshot/stages"
+	"github.com/coder/websocket"
 )
 
 // Segment is a transcript segment as the server sends it.
-type Segment = stages.Segment
+type Segment = protocol.Segment
 
 // pingAnswer is what the app sends back for the server's text "ping".
 var pingAnswer = []byte{0x8A, 0x00}

@@ -41,6 +41,7 @@ import (
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
+	"earshot/stages/ingest"
 	"earshot/stages/local"
 )
 
@@ -223,7 +224,7 @@ func streamThroughGateway(t *testing.T, url string, tap *tapProvider, ended <-ch
 	// captured and what the recognizer got (frames under 3 bytes are not
 	// audio: the app's ping answer).
 	sent := len(c.pcm)
-	if last := len(c.pcm) % (c.rate / 10 * 2); last > 0 && last < stages.MinAudioFrameBytes {
+	if last := len(c.pcm) % (c.rate / 10 * 2); last > 0 && last < ingest.MinAudioFrameBytes {
 		sent -= last
 	}
 	td.Cmp(t, s.AudioSentS, td.N(float64(len(c.pcm)/2)/float64(c.rate), 0.0015), "%s: the client sent it all", c.name)

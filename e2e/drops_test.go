@@ -10,7 +10,8 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 // TestReconnectWithReplayLosesAndDuplicatesNothing streams 20 s of audio at
@@ -23,8 +24,8 @@ func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
 			_, dgURL := startEmulator(t, emulate.Config{
 				Faults: emulate.Faults{DropAfterMs: 400, DropAbrupt: abrupt},
 			})
-			_, url := startGateway(t, dgURL, pipeline.Config{Connector: stages.ConnectorConfig{
-				Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 100}, MinStreamMs: 100,
+			_, url := startGateway(t, dgURL, pipeline.Config{Connector: connector.Config{
+				Backoff: retry.BackoffConfig{BaseMs: 20, CapMs: 100}, MinStreamMs: 100,
 			}})
 			const rate = 16000
 			pcm, starts := testrig.Alternating(rate, 20)

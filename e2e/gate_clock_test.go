@@ -27,7 +27,10 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
+	"earshot/protocol"
 	"earshot/stages"
+	"earshot/stages/fanout"
+	"earshot/stages/gate"
 	"earshot/stages/silero"
 )
 
@@ -114,10 +117,10 @@ func TestGateKeepsTheCaptureClock(t *testing.T) {
 	_, dgURL := testrig.StartEmulator(t, emulate.Config{})
 	for _, tc := range []struct {
 		name string
-		seg  stages.SegmenterConfig
+		seg  fanout.SegmenterConfig
 	}{
-		{"segments", stages.SegmenterConfig{}},
-		{"words", stages.SegmenterConfig{MaxGapSec: 0.001}},
+		{"segments", fanout.SegmenterConfig{}},
+		{"words", fanout.SegmenterConfig{MaxGapSec: 0.001}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			compareGatedClock(t, dgURL, silero.Detectors(m), tc.seg, conv)
@@ -127,13 +130,13 @@ func TestGateKeepsTheCaptureClock(t *testing.T) {
 
 // compareGatedClock streams conv ungated then gated through gateways
 // with the segmenter seg to the emulator at dgURL, and compares.
-func compareGatedClock(t *testing.T, dgURL string, det stages.DetectorFactory, seg stages.SegmenterConfig, conv testrig.Joined) {
+func compareGatedClock(t *testing.T, dgURL string, det stages.DetectorFactory, seg fanout.SegmenterConfig, conv testrig.Joined) {
 	require := td.Require(t)
-	run := func(mode stages.GateMode) gatedRun {
+	run := func(mode gate.Mode) gatedRun {
 		ended := make(chan pipeline.SessionSummary, 1)
 		_, url := testrig.StartGatewayWith(t, dgURL, pipeline.Config{
-			Gate:   stages.GateConfig{Mode: mode},
-			Fanout: stages.FanoutConfig{Segmenter: seg},
+			Gate:   gate.Config{Mode: mode},
+			Fanout: fanout.Config{Segmenter: seg},
 		}, pipeline.Deps{
 			NewDetector:  det,
 			OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },
@@ -145,7 +148,7 @@ func compareGatedClock(t *testing.T, dgURL string, det stages.DetectorFactory, s
 		td.Cmp(t, r.summary.LostSeconds, 0.0, "%s: nothing lost", mode)
 		return r
 	}
-	off, on := run(stages.GateOff), run(stages.GateActive)
+	off, on := run(gate.Off), run(gate.Active)
 	offSegs, onSegs := off.session.SegmentList, on.session.SegmentList
 
 	var b strings.Builder
@@ -153,7 +156,7 @@ func compareGatedClock(t *testing.T, dgURL string, det stages.DetectorFactory, s
 	fmt.Fprintln(w, "segment\tungated start\tend\twords\tgated start\tend\twords\tΔstart ms\tΔend ms\t")
 	for i := range max(len(offSegs), len(onSegs)) {
 		var cells [2]string
-		for k, segs := range [][]stages.Segment{offSegs, onSegs} {
+		for k, segs := range [][]protocol.Segment{offSegs, onSegs} {
 			cells[k] = "-\t-\t-"
 			if i < len(segs) {
 				cells[k] = fmt.Sprintf("%.3f\t%.3f\t%d", segs[i].Start, segs[i].End, len(strings.Fields(segs[i].Text)))
@@ -186,12 +189,12 @@ func compareGatedClock(t *testing.T, dgURL string, det stages.DetectorFactory, s
 
 	want := make([]any, len(offSegs))
 	for i, s := range offSegs {
-		want[i] = td.Struct(stages.Segment{}, td.StructFields{
+		want[i] = td.Struct(protocol.Segment{}, td.StructFields{
 			"Start": td.N(s.Start, gateClockTolerance), "End": td.N(s.End, gateClockTolerance),
 			"SpeakerID": s.SpeakerID,
 			"Text":      td.Smuggle(strings.Fields, td.Len(len(strings.Fields(s.Text)))),
 		})
 	}
-	td.Cmp(t, onSegs, td.Slice([]stages.Segment{}, arrayOf(want)),
+	td.Cmp(t, onSegs, td.Slice([]protocol.Segment{}, arrayOf(want)),
 		"gated segments: as many, at the ungated times within %v s, with as many words (bursts)", gateClockTolerance)
 }

@@ -36,6 +36,8 @@ import (
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/gate"
 	"earshot/stages/local"
 	"earshot/stages/silero"
 )
@@ -51,18 +53,18 @@ const (
 // gateCase is one gate configuration of the cost test.
 type gateCase struct {
 	name string
-	cfg  stages.GateConfig
+	cfg  gate.Config
 }
 
 // gateCases: off (the reference), shadow, and active with each hangover;
 // other fields take their defaults.
 func gateCases() []gateCase {
 	cases := []gateCase{
-		{"off", stages.GateConfig{Mode: stages.GateOff}},
-		{"shadow", stages.GateConfig{Mode: stages.GateShadow}},
+		{"off", gate.Config{Mode: gate.Off}},
+		{"shadow", gate.Config{Mode: gate.Shadow}},
 	}
 	for _, h := range []int{300, 700, 1500, 4000} {
-		cases = append(cases, gateCase{fmt.Sprintf("active %d ms", h), stages.GateConfig{Mode: stages.GateActive, HangoverMs: h}})
+		cases = append(cases, gateCase{fmt.Sprintf("active %d ms", h), gate.Config{Mode: gate.Active, HangoverMs: h}})
 	}
 	return cases
 }
@@ -136,7 +138,7 @@ func measureGateCost(t *testing.T, det stages.DetectorFactory, conv testrig.Join
 		conv.Seconds(), off.wer.RefWords, 100*conv.SilenceFraction(), gateCostPace, gateCostWaitFinal, b.String())
 
 	for i, c := range cases {
-		if c.cfg.Mode != stages.GateActive || c.cfg.HangoverMs != stages.DefaultGateHangoverMs {
+		if c.cfg.Mode != gate.Active || c.cfg.HangoverMs != gate.DefaultHangoverMs {
 			continue
 		}
 		s := costs[i].summary
@@ -171,7 +173,7 @@ func gateCostOf(t *testing.T, det stages.DetectorFactory, c gateCase, conv testr
 	defer st.mu.Unlock()
 	td.Cmp(t, float64(st.audioBytes/2)/testrig.ConversationRateHz, td.N(s.SentSeconds, 1e-9),
 		"%s: the recognizer got what the summary counts as sent", c.name)
-	if c.cfg.Mode != stages.GateActive {
+	if c.cfg.Mode != gate.Active {
 		td.Cmp(t, s.SentSeconds, td.N(s.CaptureSeconds, 1e-9), "%s: everything sent", c.name)
 	}
 	k := gateCost{
@@ -194,14 +196,14 @@ func gateCostOf(t *testing.T, det stages.DetectorFactory, c gateCase, conv testr
 // gateKeepAlives runs a gate configured by cfg alone over pcm (16 kHz,
 // in the client's 100 ms frames) and returns how many KeepAlives the
 // connector would send upstream if pcm were streamed in real time: one
-// after every stretch of stages.DefaultKeepAliveIdleMs without audio
+// after every stretch of connector.DefaultKeepAliveIdleMs without audio
 // sent, from the session's start to its end; and the seconds the gate
 // held (shadow: would hold).
-func gateKeepAlives(t *testing.T, det stages.DetectorFactory, cfg stages.GateConfig, pcm []byte) (int, float64) {
+func gateKeepAlives(t *testing.T, det stages.DetectorFactory, cfg gate.Config, pcm []byte) (int, float64) {
 	t.Helper()
 	const rate = testrig.ConversationRateHz
-	g := stages.NewGate(cfg, rate, stages.GateDeps{
-		NewDetector: det, Metrics: stages.NewGateMetrics(metrics.NewSet()), Logger: testrig.Quiet(),
+	g := gate.New(cfg, rate, gate.Deps{
+		NewDetector: det, Metrics: gate.NewMetrics(metrics.NewSet()), Logger: testrig.Quiet(),
 	})
 	in, out := make(chan stages.Audio), make(chan stages.Audio, 64)
 	done := make(chan error, 1)
@@ -213,7 +215,7 @@ func gateKeepAlives(t *testing.T, det stages.DetectorFactory, cfg stages.GateCon
 			in <- stages.Audio{PCM: pcm[off:min(off+frame, len(pcm))], Start: int64(off / 2), SampleRateHz: rate}
 		}
 	}()
-	idle := int64(stages.DefaultKeepAliveIdleMs) * rate / 1000
+	idle := int64(connector.DefaultKeepAliveIdleMs) * rate / 1000
 	n, next := int64(0), int64(0)
 	for a := range out {
 		if a.Samples() > 0 {

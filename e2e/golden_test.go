@@ -8,18 +8,18 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/maxatome/go-testdeep/td"
+	"earshot/protocol"
 
-	"earshot/stages"
+	"github.com/maxatome/go-testdeep/td"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under fixtures/")
 
 // checkGolden compares segments, with their random IDs replaced by their
 // order ("seg-1", ...), to the golden file fixtures/e2e/<name>.json.
-func checkGolden(t *testing.T, name string, segs []stages.Segment) {
+func checkGolden(t *testing.T, name string, segs []protocol.Segment) {
 	t.Helper()
-	norm := make([]stages.Segment, len(segs))
+	norm := make([]protocol.Segment, len(segs))
 	for i, s := range segs {
 		s.ID = fmt.Sprintf("seg-%d", i+1)
 		norm[i] = s

@@ -12,7 +12,9 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/protocol"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 // wantConversation is the segment stream the conversation fixture must
@@ -20,9 +22,9 @@ import (
 // loud one is another speaker, and times count from the first speech.
 func wantConversation() td.TestDeep {
 	seg := func(text string, speaker int, start, end float64) td.TestDeep {
-		return td.SStruct(stages.Segment{
+		return td.SStruct(protocol.Segment{
 			Text: text, SpeakerID: speaker, Speaker: "SPEAKER_" + string(rune('0'+speaker)),
-			Translations: []stages.Translation{}, STTProvider: "deepgram",
+			Translations: []protocol.Translation{}, STTProvider: "deepgram",
 		}, td.StructFields{
 			"ID":    td.Re(`^[0-9a-f-]{36}$`),
 			"Start": td.N(start, 0.011),
@@ -99,8 +101,8 @@ func TestClientDisconnectEndsUpstreamWithin1s(t *testing.T) {
 // two upgrades with 503; the connector retries and the session is served.
 func TestUpstreamRefusalIsRetriedThenServed(t *testing.T) {
 	emu, dgURL := startEmulator(t, emulate.Config{Faults: emulate.Faults{RefuseFirst: 2, RefuseStatus: 503}})
-	_, url := startGateway(t, dgURL, pipeline.Config{Connector: stages.ConnectorConfig{
-		Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 100, Attempts: 3},
+	_, url := startGateway(t, dgURL, pipeline.Config{Connector: connector.Config{
+		Backoff: retry.BackoffConfig{BaseMs: 20, CapMs: 100, Attempts: 3},
 	}})
 	c := dialClient(t, url+"?sample_rate=16000&codec=pcm16")
 	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 4 })

@@ -15,8 +15,10 @@ import (
 
 	"earshot/internal/testrig"
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/protocol"
+	"earshot/stages/connector"
 	"earshot/stages/local"
+	"earshot/stages/retry"
 )
 
 // TestLocalAdmission: with every decoder of the local recognizer in use, a
@@ -28,8 +30,8 @@ import (
 func TestLocalAdmission(t *testing.T) {
 	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
 	_, url := testrig.StartGatewayProvider(t, p, pipeline.Config{
-		Connector: stages.ConnectorConfig{Backoff: stages.BackoffConfig{BaseMs: 20, CapMs: 50, Attempts: 2}},
-		Breaker:   stages.BreakerConfig{FailureThreshold: 1},
+		Connector: connector.Config{Backoff: retry.BackoffConfig{BaseMs: 20, CapMs: 50, Attempts: 2}},
+		Breaker:   retry.BreakerConfig{FailureThreshold: 1},
 	}, pipeline.Deps{})
 	base := url
 	url += "?language=en&sample_rate=16000&codec=pcm16"
@@ -37,7 +39,7 @@ func TestLocalAdmission(t *testing.T) {
 	holder := testrig.DialReady(t, url)
 	for range 3 { // more refusals than the breaker's threshold
 		code, reason := refusedSession(t, url)
-		td.Cmp(t, code, websocket.StatusCode(stages.CloseTryAgainLater))
+		td.Cmp(t, code, websocket.StatusCode(protocol.CloseTryAgainLater))
 		td.Cmp(t, reason, td.Re(`(?i)capacity`))
 	}
 	td.Cmp(t, testrig.Metric(t, base, `earshot_upstream_dial_failures_total{reason="http_429"}`), 6.0,

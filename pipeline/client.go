@@ -9,7 +9,10 @@ import (
 	"github.com/coder/websocket"
 
 	"earshot/internal/readall"
+	"earshot/protocol"
 	"earshot/stages"
+	"earshot/stages/fanout"
+	"earshot/stages/ingest"
 )
 
 // read is the session's only reader of the client socket. It sends binary
@@ -39,7 +42,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 		m.clientBytes.Add(len(data))
 		switch typ {
 		case websocket.MessageBinary:
-			if len(data) < stages.MinAudioFrameBytes {
+			if len(data) < ingest.MinAudioFrameBytes {
 				stages.ReleaseFrame(data)
 				continue
 			}
@@ -99,7 +102,7 @@ func (s *session) control(data []byte) {
 //
 // Once the client is gone or being closed, messages are discarded so that
 // the graph can still drain.
-func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message]) error {
+func (s *session) write(ctx context.Context, out *fanout.Outbox[stages.Message]) error {
 	cfg := s.srv.cfg
 	ioCtx := context.WithoutCancel(ctx)
 	ping := time.NewTicker(time.Duration(cfg.PingIntervalMs) * time.Millisecond)
@@ -118,18 +121,25 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 			_ = s.conn.CloseNow()
 		}
 	}
-	// deliver sends one message from the fan-out: a close, or its frames.
+	// deliver sends one message from the fan-out: its frames, then the
+	// close it asks for.
 	deliver := func(msg stages.Message) {
-		if msg.CloseCode != 0 {
-			s.closeClient(websocket.StatusCode(msg.CloseCode), msg.CloseReason)
-			dead = true
-			return
-		}
-		frames, err := encodeMessage(msg)
+		out, err := encodeMessage(msg)
 		if err != nil {
 			s.log.Error("encode client message", "err", err)
 			return
 		}
+		for _, b := range out.frames {
+			send(websocket.MessageText, b)
+		}
+		if out.close != 0 {
+			s.closeClient(websocket.StatusCode(out.close), out.closeReason)
+			dead = true
+		}
+	}
+	if frames, err := startFrames(); err != nil {
+		s.log.Error("encode client message", "err", err)
+	} else {
 		for _, b := range frames {
 			send(websocket.MessageText, b)
 		}
@@ -154,7 +164,7 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 			s.closeClient(websocket.StatusTryAgainLater, "client too slow")
 			dead = true
 		case <-ping.C:
-			send(websocket.MessageText, pingFrame)
+			send(websocket.MessageText, protocol.Ping)
 		case <-idle.C:
 			since := time.Since(time.Unix(0, s.lastActivity.Load()))
 			if since >= idleAfter {
@@ -168,5 +178,3 @@ func (s *session) write(ctx context.Context, out *stages.Outbox[stages.Message])
 		}
 	}
 }
-
-var pingFrame = []byte("ping")

@@ -15,6 +15,10 @@ import (
 
 	"earshot/internal/chunks"
 	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/fanout"
+	"earshot/stages/gate"
+	"earshot/stages/retry"
 )
 
 // Config is a gateway's configuration. Zero fields take the documented
@@ -46,20 +50,20 @@ type Config struct {
 	// DefaultLanguages.
 	Languages []string
 	// Connector configures every upstream connector.
-	Connector stages.ConnectorConfig
+	Connector connector.Config
 	// Breaker configures the upstream's process-wide circuit breaker.
-	Breaker stages.BreakerConfig
+	Breaker retry.BreakerConfig
 	// Budget configures the process-wide retry budget shared by every
 	// session's retries and reconnects.
-	Budget stages.BudgetConfig
+	Budget retry.BudgetConfig
 	// Fanout configures segment building and flushing.
-	Fanout stages.FanoutConfig
+	Fanout fanout.Config
 	// Gate configures every session's VAD gate. Gate.Mode is the server's
 	// default (zero: off); a session's vad_gate parameter overrides it
 	// ("enabled": active, "disabled": off). Without Deps.NewDetector
 	// every gate is off (New logs it once when the mode asks for one).
 	// New fails when Gate does not pass Validate.
-	Gate stages.GateConfig
+	Gate gate.Config
 }
 
 // Defaults of Config.
@@ -150,6 +154,6 @@ type SessionSummary struct {
 	KeepAlives int64
 	// Gate is the mode the session's gate started in; GateFailedOpen
 	// reports that its detector failed and it sent everything since.
-	Gate           stages.GateMode
+	Gate           gate.Mode
 	GateFailedOpen bool
 }

@@ -17,6 +17,7 @@ import (
 
 	"earshot/pipeline"
 	"earshot/stages"
+	"earshot/stages/gate"
 	"earshot/stages/stagestest"
 )
 
@@ -71,7 +72,7 @@ func TestListenGateCostAccounting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ended := make(chan pipeline.SessionSummary, 1)
 		logs := &logBuf{}
-		g := newGatewayWith(t, pipeline.Config{Gate: stages.GateConfig{Mode: stages.GateActive}}, pipeline.Deps{
+		g := newGatewayWith(t, pipeline.Config{Gate: gate.Config{Mode: gate.Active}}, pipeline.Deps{
 			NewDetector:  (&stagestest.Detectors{Window: 160}).New,
 			OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },
 			Logger:       slog.New(slog.NewTextHandler(logs, nil)),
@@ -110,7 +111,7 @@ func TestListenGateCostAccounting(t *testing.T) {
 		sum := <-ended
 		td.Cmp(t, sum, td.SStruct(pipeline.SessionSummary{
 			CaptureSeconds: 10, SentSeconds: 2, SpeechSeconds: 1, HeldSeconds: 8,
-			KeepAlives: 1, Gate: stages.GateActive,
+			KeepAlives: 1, Gate: gate.Active,
 		}, td.StructFields{"ID": td.NotEmpty(), "Started": td.Ignore(), "Ended": td.Ignore(), "CloseCode": 1000}))
 		td.Cmp(t, logs.String(), td.All(
 			td.Re(`msg="session started".* gate=active`),
@@ -151,17 +152,17 @@ func metricValues(g *gateway) map[string]any {
 func TestListenVADGateParamOverridesServerMode(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		server stages.GateMode
+		server gate.Mode
 		det    bool
 		query  string
-		want   stages.GateMode
+		want   gate.Mode
 	}{
-		{"server default", stages.GateActive, true, "", stages.GateActive},
-		{"disabled", stages.GateActive, true, "vad_gate=disabled", stages.GateOff},
-		{"enabled", stages.GateOff, true, "vad_gate=enabled", stages.GateActive},
-		{"shadow server", stages.GateShadow, true, "", stages.GateShadow},
-		{"zero config", "", true, "", stages.GateOff},
-		{"no detector", stages.GateActive, false, "vad_gate=enabled", stages.GateOff},
+		{"server default", gate.Active, true, "", gate.Active},
+		{"disabled", gate.Active, true, "vad_gate=disabled", gate.Off},
+		{"enabled", gate.Off, true, "vad_gate=enabled", gate.Active},
+		{"shadow server", gate.Shadow, true, "", gate.Shadow},
+		{"zero config", "", true, "", gate.Off},
+		{"no detector", gate.Active, false, "vad_gate=enabled", gate.Off},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -170,7 +171,7 @@ func TestListenVADGateParamOverridesServerMode(t *testing.T) {
 				if tc.det {
 					deps.NewDetector = (&stagestest.Detectors{}).New
 				}
-				g := newGatewayWith(t, pipeline.Config{Gate: stages.GateConfig{Mode: tc.server}}, deps, true)
+				g := newGatewayWith(t, pipeline.Config{Gate: gate.Config{Mode: tc.server}}, deps, true)
 				c := g.dial(t, tc.query, testKey)
 				statuses(t, c)
 				up := stagestest.NewStream(16)
@@ -185,12 +186,12 @@ func TestListenVADGateParamOverridesServerMode(t *testing.T) {
 }
 
 func TestNewChecksTheGateConfig(t *testing.T) {
-	_, err := pipeline.New(pipeline.Config{Gate: stages.GateConfig{Mode: "on"}},
+	_, err := pipeline.New(pipeline.Config{Gate: gate.Config{Mode: "on"}},
 		pipeline.Deps{Provider: stagestest.NewProvider()})
-	td.Cmp(t, err, td.ErrorIs(stages.ErrGateConfig))
+	td.Cmp(t, err, td.ErrorIs(gate.ErrConfig))
 
 	logs := &logBuf{}
-	_, err = pipeline.New(pipeline.Config{Gate: stages.GateConfig{Mode: stages.GateActive}},
+	_, err = pipeline.New(pipeline.Config{Gate: gate.Config{Mode: gate.Active}},
 		pipeline.Deps{Provider: stagestest.NewProvider(), Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	td.CmpNoError(t, err)
 	td.Cmp(t, logs.String(), td.Re(`level=WARN msg="vad gate mode set but no speech detector.*" mode=active`))

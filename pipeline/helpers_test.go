@@ -18,6 +18,7 @@ import (
 
 	"earshot/internal/memnet"
 	"earshot/pipeline"
+	"earshot/protocol"
 	"earshot/stages"
 	"earshot/stages/stagestest"
 )
@@ -95,13 +96,13 @@ func (g *gateway) dial(t *testing.T, query, key string) *websocket.Conn {
 // event is any JSON text frame from the gateway: an object event or, with
 // Segments set, a bare array of segments.
 type event struct {
-	Type       string           `json:"type"`
-	Status     string           `json:"status"`
-	StatusText string           `json:"status_text"`
-	SegmentIDs []string         `json:"segment_ids"`
-	Segments   []stages.Segment `json:"-"`
-	Raw        json.RawMessage  `json:"-"`
-	Ping       bool             `json:"-"`
+	Type       string             `json:"type"`
+	Status     string             `json:"status"`
+	StatusText string             `json:"status_text"`
+	SegmentIDs []string           `json:"segment_ids"`
+	Segments   []protocol.Segment `json:"-"`
+	Raw        json.RawMessage    `json:"-"`
+	Ping       bool               `json:"-"`
 }
 
 // next reads the next text frame.

@@ -6,7 +6,10 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"earshot/internal/chunks"
-	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/fanout"
+	"earshot/stages/gate"
+	"earshot/stages/retry"
 )
 
 // serverMetrics are one server's metrics, all registered in its own set.
@@ -19,15 +22,15 @@ type serverMetrics struct {
 	clientBytes  *metrics.Counter
 	captureSec   *metrics.FloatCounter
 	sessionSec   *metrics.PrometheusHistogram
-	connector    *stages.ConnectorMetrics
-	fanout       *stages.FanoutMetrics
-	gate         *stages.GateMetrics
+	connector    *connector.Metrics
+	fanout       *fanout.Metrics
+	gate         *gate.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
 type upstream struct {
-	breaker *stages.Breaker
-	budget  *stages.Budget
+	breaker *retry.Breaker
+	budget  *retry.Budget
 }
 
 // newServerMetrics registers the server's metrics in set, with gauges of
@@ -51,9 +54,9 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		clientBytes:  set.NewCounter(`earshot_client_bytes_total`),
 		captureSec:   set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
 		sessionSec:   set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
-		connector:    stages.NewConnectorMetrics(set),
-		fanout:       stages.NewFanoutMetrics(set),
-		gate:         stages.NewGateMetrics(set),
+		connector:    connector.NewMetrics(set),
+		fanout:       fanout.NewMetrics(set),
+		gate:         gate.NewMetrics(set),
 	}
 }
 

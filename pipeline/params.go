@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"earshot/stages"
+	"earshot/stages/ingest"
 )
 
 // Params are a listen session's validated query parameters
@@ -20,7 +20,7 @@ type Params struct {
 	// SampleRateHz of the client's audio.
 	SampleRateHz int
 	// Codec of the client's binary frames.
-	Codec stages.Codec
+	Codec ingest.Codec
 	// Channels in the session (1 for now).
 	Channels int
 	// IncludeSpeechProfile asks for the user's speech profile.
@@ -52,7 +52,7 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	p := Params{
 		Language:               "en",
 		SampleRateHz:           defaultSampleRateHz,
-		Codec:                  stages.CodecPCM8,
+		Codec:                  ingest.CodecPCM8,
 		Channels:               1,
 		IncludeSpeechProfile:   true,
 		ConversationTimeoutSec: defaultConversationTOSec,
@@ -78,7 +78,7 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 		p.SampleRateHz = n
 	}
 	if v := q.Get("codec"); v != "" {
-		c, err := stages.ParseCodec(v)
+		c, err := ingest.ParseCodec(v)
 		if err != nil {
 			return p, badParam("unsupported codec %s (supported: pcm8, pcm16)", quote(v))
 		}

@@ -9,14 +9,14 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/stages/ingest"
 )
 
 func TestParseParamsDefaultsAndMapping(t *testing.T) {
 	p, err := pipeline.ParseParams(url.Values{}, pipeline.DefaultLanguages)
 	td.CmpNoError(t, err)
 	td.Cmp(t, p, pipeline.Params{
-		Language: "en", SampleRateHz: 8000, Codec: stages.CodecPCM8, Channels: 1,
+		Language: "en", SampleRateHz: 8000, Codec: ingest.CodecPCM8, Channels: 1,
 		IncludeSpeechProfile: true, ConversationTimeoutSec: 120,
 	})
 	q, _ := url.ParseQuery("language=auto&sample_rate=16000&codec=pcm16&conversation_timeout=-1" +
@@ -24,7 +24,7 @@ func TestParseParamsDefaultsAndMapping(t *testing.T) {
 	p, err = pipeline.ParseParams(q, pipeline.DefaultLanguages)
 	td.CmpNoError(t, err)
 	td.Cmp(t, p, pipeline.Params{
-		Language: "multi", SampleRateHz: 16000, Codec: stages.CodecPCM16, Channels: 1,
+		Language: "multi", SampleRateHz: 16000, Codec: ingest.CodecPCM16, Channels: 1,
 		ConversationTimeoutSec: 4 * 3600, Source: "omi", VADGate: "enabled",
 	})
 	q, _ = url.ParseQuery("conversation_timeout=30")

@@ -13,7 +13,8 @@ import (
 	"github.com/coder/websocket"
 
 	"earshot/internal/chunks"
-	"earshot/stages"
+	"earshot/stages/gate"
+	"earshot/stages/retry"
 )
 
 // Server is a listen gateway. It serves:
@@ -48,7 +49,7 @@ type Server struct {
 var ErrHardStop = errors.New("server stopped before the session drained")
 
 // New returns a Server. It fails if deps.Provider is nil or cfg.Gate is
-// invalid (the error wraps stages.ErrGateConfig).
+// invalid (the error wraps gate.ErrConfig).
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Provider == nil {
 		return nil, ErrNoProvider
@@ -65,7 +66,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	if deps.NewDetector == nil && cfg.Gate.Mode != "" && cfg.Gate.Mode != stages.GateOff {
+	if deps.NewDetector == nil && cfg.Gate.Mode != "" && cfg.Gate.Mode != gate.Off {
 		deps.Logger.Warn("vad gate mode set but no speech detector; every session's gate is off",
 			"mode", string(cfg.Gate.Mode))
 	}
@@ -77,8 +78,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		keys: newKeyring(cfg.APIKeys),
 		m:    newServerMetrics(deps.Metrics, deps.Chunks),
 		up: upstream{
-			breaker: stages.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
-			budget:  stages.NewBudget(cfg.Budget, deps.Metrics),
+			breaker: retry.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
+			budget:  retry.NewBudget(cfg.Budget, deps.Metrics),
 		},
 		mux:      http.NewServeMux(),
 		base:     base,
@@ -98,14 +99,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Ready reports why the server should not be sent sessions, or nil: it is
-// draining, or its upstream's latest connect failed permanently (bad key,
-// no credit) and none succeeded since. Sessions are still accepted in the
+// draining, or its upstream's latest dial was refused permanently (bad key,
+// no credit) and none succeeded since, as the upstream's process-wide
+// circuit breaker records it (retry.Breaker.Broken). Sessions are still accepted in the
 // second case, so that a fixed upstream is noticed.
 func (s *Server) Ready() error {
 	if s.draining.Load() {
 		return ErrDraining
 	}
-	if reason, broken := s.m.connector.Broken(); broken {
+	if reason, broken := s.up.breaker.Broken(); broken {
 		return fmt.Errorf("%w: %s", ErrUpstreamBroken, reason)
 	}
 	return nil

@@ -8,10 +8,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"earshot/internal/uuid"
+
 	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
 
 	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/fanout"
+	"earshot/stages/gate"
+	"earshot/stages/ingest"
 )
 
 // session is one client WebSocket and the graph of stages serving it:
@@ -38,7 +44,7 @@ type session struct {
 }
 
 func newSession(srv *Server, conn *websocket.Conn, p Params) *session {
-	id := stages.NewUUID()
+	id := uuid.New()
 	return &session{
 		srv:    srv,
 		conn:   conn,
@@ -59,12 +65,12 @@ func (s *session) run(base context.Context) {
 	cfg := s.srv.cfg
 	gateCfg := cfg.Gate
 	gateCfg.Mode = sessionGateMode(cfg.Gate.Mode, s.params.VADGate)
-	gate := stages.NewGate(gateCfg, s.params.SampleRateHz, stages.GateDeps{
+	gt := gate.New(gateCfg, s.params.SampleRateHz, gate.Deps{
 		NewDetector: s.srv.deps.NewDetector, Metrics: m.gate, Logger: s.log,
 	})
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
 		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name(),
-		"gate", string(gate.Mode()))
+		"gate", string(gt.Mode()))
 
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -78,16 +84,16 @@ func (s *session) run(base context.Context) {
 	audio := make(chan stages.Audio, depth)
 	gated := make(chan stages.Audio, depth)
 	updates := make(chan stages.Update, depth)
-	client := stages.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, stages.Disconnect, nil)
+	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
 
-	ingest := stages.NewIngest(stages.IngestConfig{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz})
-	conn := stages.NewConnector(cfg.Connector, stages.StreamConfig{
+	ing := ingest.New(ingest.Config{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz})
+	conn := connector.New(cfg.Connector, stages.StreamConfig{
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
-	}, stages.ConnectorDeps{
+	}, connector.Deps{
 		Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log,
 		Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
 	})
-	fanout := stages.NewFanout(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
+	fan := fanout.New(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
 
 	g, gctx := errgroup.WithContext(ctx)
 	goStage := func(name string, f func(context.Context) error) {
@@ -102,11 +108,11 @@ func (s *session) run(base context.Context) {
 		})
 	}
 	goStage("reader", func(ctx context.Context) error { return s.read(ctx, frames) })
-	goStage("ingest", func(ctx context.Context) error { return ingest.Run(ctx, frames, audio) })
-	goStage("gate", func(ctx context.Context) error { return gate.Run(ctx, audio, gated) })
+	goStage("ingest", func(ctx context.Context) error { return ing.Run(ctx, frames, audio) })
+	goStage("gate", func(ctx context.Context) error { return gt.Run(ctx, audio, gated) })
 	goStage("connector", func(ctx context.Context) error { return conn.Run(ctx, gated, updates) })
 	goStage("fanout", func(ctx context.Context) error {
-		return fanout.Run(ctx, updates, []*stages.Outbox[stages.Message]{client})
+		return fan.Run(ctx, updates, []*fanout.Outbox[stages.Message]{client})
 	})
 	goStage("writer", func(ctx context.Context) error { return s.write(ctx, client) })
 	err := g.Wait()
@@ -116,7 +122,7 @@ func (s *session) run(base context.Context) {
 	code := int(s.closeCode.Load())
 	m.closed(code)
 	m.sessionSec.UpdateDuration(s.start)
-	sum := s.summary(code, gate.Stats(), conn.Stats())
+	sum := s.summary(code, gt.Stats(), conn.Stats())
 	m.captureSec.Add(sum.CaptureSeconds)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
 		"capture_seconds", sum.CaptureSeconds, "sent_seconds", sum.SentSeconds,
@@ -130,7 +136,7 @@ func (s *session) run(base context.Context) {
 }
 
 // summary describes the session once every stage has returned.
-func (s *session) summary(code int, gs stages.GateStats, cs stages.ConnectorStats) SessionSummary {
+func (s *session) summary(code int, gs gate.Stats, cs connector.Stats) SessionSummary {
 	sec := func(samples int64) float64 { return stages.SamplesToSeconds(samples, s.params.SampleRateHz) }
 	return SessionSummary{
 		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code,
@@ -143,12 +149,12 @@ func (s *session) summary(code int, gs stages.GateStats, cs stages.ConnectorStat
 
 // sessionGateMode is a session's gate mode: the server's, overridden by
 // the vad_gate parameter ("enabled": active, "disabled": off).
-func sessionGateMode(server stages.GateMode, vadGate string) stages.GateMode {
+func sessionGateMode(server gate.Mode, vadGate string) gate.Mode {
 	switch vadGate {
 	case "enabled":
-		return stages.GateActive
+		return gate.Active
 	case "disabled":
-		return stages.GateOff
+		return gate.Off
 	default:
 		return server
 	}

@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-// Sentinel errors of the stages package. Decide with errors.Is.
+// Sentinel errors of the stage contracts, shared by every stage and
+// provider. Decide with errors.Is; each stage package has its own errors.go
+// for the errors only it returns.
 var (
 	// ErrPermanent marks an upstream failure that retrying cannot fix
 	// (bad parameters, bad credentials, no credit, close 1008).
@@ -18,28 +20,11 @@ var (
 	// ErrAborted means a connect was abandoned because the session ended
 	// (the client left). It is not a failure to report.
 	ErrAborted = errors.New("connect aborted: session ended")
-	// ErrBadAudio means a client sent audio that cannot be decoded.
-	ErrBadAudio = errors.New("bad audio")
-	// ErrBreakerOpen means the upstream target's circuit breaker refused
-	// an attempt without dialing (retryable).
-	ErrBreakerOpen = errors.New("upstream circuit breaker open")
 	// ErrCapacity means the upstream has no room for another stream now
-	// (e.g. every local decoder is busy). Retryable; a session that gives
-	// up on it is closed with 1013 (try again later).
+	// (e.g. every local decoder is busy). Retryable; a connector that
+	// gives up on it reports FailureCapacity (the client may try again
+	// later), and it never opens a circuit breaker.
 	ErrCapacity = errors.New("upstream at capacity")
-	// ErrStalled means an upstream stream took audio but sent no result
-	// for too long (retryable).
-	ErrStalled = errors.New("upstream stalled")
-	// ErrSinkOverflow means a sink's bounded buffer was full and its
-	// overflow policy disconnected it.
-	ErrSinkOverflow = errors.New("sink buffer overflow")
-	// ErrDetector means a gate's speech detector could not be made, failed,
-	// panicked or returned a probability outside [0, 1]; the gate then
-	// fails open (sends all audio for the rest of the session).
-	ErrDetector = errors.New("speech detector failed")
-	// ErrGateConfig means a GateConfig is invalid (unknown mode,
-	// threshold outside (0, 1)).
-	ErrGateConfig = errors.New("invalid gate config")
 )
 
 // UpstreamError describes a failed dial or a stream that ended abnormally.
@@ -155,4 +140,30 @@ func RetryAfter(err error) (time.Duration, bool) {
 		return ue.RetryAfter, true
 	}
 	return 0, false
+}
+
+// Reason is a short, client-safe description of err (for service_status
+// texts, close reasons and logs): an *UpstreamError's code and reason, or
+// "upstream unavailable". It never contains a key or token.
+func Reason(err error) string {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		switch {
+		case ue.Reason != "" && ue.Code != "":
+			return ue.Code + ": " + ue.Reason
+		case ue.Reason != "":
+			return ue.Reason
+		case ue.Code != "":
+			return ue.Code
+		case ue.HTTPStatus != 0 || ue.CloseCode != 0:
+			return ue.Error()
+		}
+	}
+	return "upstream unavailable"
+}
+
+// Aborted returns an error wrapping ErrAborted and ctx's cause: a connect
+// given up because the session ended.
+func Aborted(ctx context.Context) error {
+	return fmt.Errorf("%w: %w", ErrAborted, context.Cause(ctx))
 }

@@ -61,8 +61,9 @@ func ReleaseFrame(b []byte) {
 	frameFree.mu.Unlock()
 }
 
-// release gives a's buffer back if a owns a pooled one.
-func (a Audio) release() {
+// Release gives a's buffer back to the free list if a owns a pooled one
+// (Pooled); the caller must not touch a.PCM after.
+func (a Audio) Release() {
 	if a.Pooled {
 		ReleaseFrame(a.PCM)
 	}

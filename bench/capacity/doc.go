@@ -63,7 +63,7 @@
 // is its own send time; the client subtracts it from the arrival of the
 // text frame that first carries the word (a segment, or for the relay the
 // Results itself). For the gateway the 600 ms it holds new segments before
-// sending them (stages.DefaultFlushIntervalMs, Omi's behaviour, by design)
+// sending them (fanout.DefaultFlushIntervalMs, Omi's behaviour, by design)
 // is subtracted. Both directions therefore include the loopback hops and
 // the client's and the upstream's own scheduling, for the relay as for the
 // gateway. With the gate active, the frames it holds as pre-roll and sends

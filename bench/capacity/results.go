@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"earshot/stages"
+	"earshot/stages/fanout"
+	"earshot/stages/gate"
 )
 
 // results is what a run writes to bench/out/capacity-*.json.
@@ -68,8 +69,8 @@ func newResults(o *options, conv *conversation, load float64, pin *pinPlan) *res
 		Settings: settings{
 			WindowSec: o.window.Seconds(), WarmSec: o.warm.Seconds(),
 			MaxLateMs: float64(o.maxLate.Milliseconds()), TargetP99Ms: float64(o.target.Milliseconds()),
-			FlushHoldMs: stages.DefaultFlushIntervalMs, ResultEvery: 10,
-			PrerollFrames: (stages.DefaultGatePrerollMs + frameMs - 1) / frameMs,
+			FlushHoldMs: fanout.DefaultFlushIntervalMs, ResultEvery: 10,
+			PrerollFrames: (gate.DefaultPrerollMs + frameMs - 1) / frameMs,
 			Levels:        o.levels, GateLevels: o.gateLevels, GatewayEnv: o.gatewayEnv,
 			TargetCPUs: m.Cores,
 		},
@@ -161,7 +162,7 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 	}
 	r.FrameLatency, r.PrerollLatency, r.Over20BySecond = rep.Live, rep.PrerollLate, rep.Over20BySecond
 	if kind != kindRelay {
-		r.ResultHoldMs = stages.DefaultFlushIntervalMs
+		r.ResultHoldMs = fanout.DefaultFlushIntervalMs
 	}
 	raw := append([]int64(nil), lr.ResultNs...)
 	r.ResultRawP50Ms = summarize(raw).P50

@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"earshot/stages"
+	"earshot/stages/gate"
 )
 
 // The configurations measured.
@@ -311,7 +311,7 @@ func (h *harness) runAll() error {
 func (h *harness) startUpstream(kind string, ackLagMs int) (*child, error) {
 	preroll := 0
 	if kind == kindGateOn {
-		preroll = (stages.DefaultGatePrerollMs + frameMs - 1) / frameMs
+		preroll = (gate.DefaultPrerollMs + frameMs - 1) / frameMs
 	}
 	bin, args := h.pin.loadCommand(h.self, []string{"upstream", "-addr", "127.0.0.1:0", "-key", upstreamKey,
 		"-preroll-frames", strconv.Itoa(preroll), "-ack-lag-ms", strconv.Itoa(ackLagMs)})

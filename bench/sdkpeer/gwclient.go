@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"earshot/protocol"
 
-	"earshot/stages"
+	"github.com/coder/websocket"
 )
 
 // GatewayRun is what the application saw of one run through earshot.
@@ -50,7 +50,7 @@ func RunGateway(url, clientKey string, sig Signal, pace float64, grace time.Dura
 		dead     atomic.Bool
 		mu       sync.Mutex
 		order    []string
-		segments = map[string]stages.Segment{}
+		segments = map[string]protocol.Segment{}
 		deleted  = map[string]bool{}
 		readDone = make(chan struct{})
 		closing  atomic.Bool
@@ -73,7 +73,7 @@ func RunGateway(url, clientKey string, sig Signal, pace float64, grace time.Dura
 			switch {
 			case string(b) == "ping":
 			case strings.HasPrefix(string(b), "["):
-				var segs []stages.Segment
+				var segs []protocol.Segment
 				if json.Unmarshal(b, &segs) == nil {
 					for _, s := range segs {
 						if _, ok := segments[s.ID]; !ok {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"earshot/stages"
+	"earshot/stages/gate"
 	"earshot/stages/silero"
 )
 
@@ -30,36 +31,36 @@ func defineGateFlags(fs *flag.FlagSet) *gateFlags {
 			"Silero VAD v6 model file, fetched by scripts/fetch-silero.sh"),
 		optional: envBool(fs, "vad-optional", "EARSHOT_VAD_OPTIONAL",
 			"when the VAD model cannot be loaded, serve with the gate off (logged as an error) instead of refusing to start"),
-		threshold: envFloat(fs, "vad-threshold", "EARSHOT_VAD_THRESHOLD", stages.DefaultGateThreshold,
+		threshold: envFloat(fs, "vad-threshold", "EARSHOT_VAD_THRESHOLD", gate.DefaultThreshold,
 			"a detector window above this speech probability is speech"),
-		prerollMs: envInt(fs, "vad-preroll-ms", "EARSHOT_VAD_PREROLL_MS", stages.DefaultGatePrerollMs,
+		prerollMs: envInt(fs, "vad-preroll-ms", "EARSHOT_VAD_PREROLL_MS", gate.DefaultPrerollMs,
 			"audio before a speech onset sent with it"),
-		hangoverMs: envInt(fs, "vad-hangover-ms", "EARSHOT_VAD_HANGOVER_MS", stages.DefaultGateHangoverMs,
+		hangoverMs: envInt(fs, "vad-hangover-ms", "EARSHOT_VAD_HANGOVER_MS", gate.DefaultHangoverMs,
 			"silence after speech still sent before the gate holds audio back"),
-		finalizeMs: envInt(fs, "vad-finalize-silence-ms", "EARSHOT_VAD_FINALIZE_SILENCE_MS", stages.DefaultGateFinalizeSilenceMs,
+		finalizeMs: envInt(fs, "vad-finalize-silence-ms", "EARSHOT_VAD_FINALIZE_SILENCE_MS", gate.DefaultFinalizeSilenceMs,
 			"silence after speech after which the upstream is asked to finalize the utterance"),
 	}
 }
 
 // defaultGateMode is the server's gate mode unless --vad-gate says
 // otherwise.
-const defaultGateMode = stages.GateActive
+const defaultGateMode = gate.Active
 
 // config returns the gate configuration and the detector factory: nil when
 // the mode is off, or when the model cannot be loaded and --vad-optional
 // lets the gate run off. A bad mode or value, or a model that cannot be
 // loaded, is an error naming what to fix.
-func (f *gateFlags) config(log *slog.Logger) (stages.GateConfig, stages.DetectorFactory, error) {
-	mode, err := stages.ParseGateMode(*f.mode)
+func (f *gateFlags) config(log *slog.Logger) (gate.Config, stages.DetectorFactory, error) {
+	mode, err := gate.ParseMode(*f.mode)
 	if err != nil {
-		return stages.GateConfig{}, nil, fmt.Errorf("--vad-gate: %w", err)
+		return gate.Config{}, nil, fmt.Errorf("--vad-gate: %w", err)
 	}
-	cfg := stages.GateConfig{Mode: mode, Threshold: *f.threshold, PrerollMs: *f.prerollMs,
+	cfg := gate.Config{Mode: mode, Threshold: *f.threshold, PrerollMs: *f.prerollMs,
 		HangoverMs: *f.hangoverMs, FinalizeSilenceMs: *f.finalizeMs}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}
-	if mode == stages.GateOff {
+	if mode == gate.Off {
 		return cfg, nil, nil
 	}
 	m, err := silero.Load(*f.model)
@@ -68,7 +69,7 @@ func (f *gateFlags) config(log *slog.Logger) (stages.GateConfig, stages.Detector
 		return cfg, silero.Detectors(m), nil
 	case *f.optional:
 		log.Error("VAD model unavailable: the gate is OFF, every second of audio goes upstream", "model", *f.model, "err", err)
-		cfg.Mode = stages.GateOff
+		cfg.Mode = gate.Off
 		return cfg, nil, nil
 	default:
 		return cfg, nil, fmt.Errorf("--vad-gate %s: %w (or --vad-gate off, or --vad-optional to serve without it)", mode, err)

@@ -14,7 +14,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"earshot/pipeline"
-	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
 )
 
 // runServe runs the gateway until ctx is done (SIGINT/SIGTERM), then
@@ -31,19 +32,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
 	readLimit := envInt(fs, "read-limit-bytes", "EARSHOT_READ_LIMIT_BYTES", pipeline.DefaultReadLimitBytes,
 		"largest client frame; a larger one closes the session with 1009")
-	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", stages.DefaultBackoffBaseMs,
+	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", retry.DefaultBackoffBaseMs,
 		"upstream retry: first delay's upper bound (full-jitter exponential)")
-	backoffCap := envInt(fs, "backoff-cap-ms", "EARSHOT_BACKOFF_CAP_MS", stages.DefaultBackoffCapMs,
+	backoffCap := envInt(fs, "backoff-cap-ms", "EARSHOT_BACKOFF_CAP_MS", retry.DefaultBackoffCapMs,
 		"upstream retry: cap of every delay")
-	attempts := envInt(fs, "connect-attempts", "EARSHOT_CONNECT_ATTEMPTS", stages.DefaultBackoffAttempts,
+	attempts := envInt(fs, "connect-attempts", "EARSHOT_CONNECT_ATTEMPTS", retry.DefaultBackoffAttempts,
 		"dials for a session's first connect before it is closed with 1011")
 	reconnects := envInt(fs, "reconnect-attempts", "EARSHOT_RECONNECT_ATTEMPTS", 0,
 		"dials per reconnect after a stream failed; 0 keeps trying while the client is there")
-	replayMs := envInt(fs, "replay-max-ms", "EARSHOT_REPLAY_MAX_MS", stages.DefaultReplayMaxMs,
+	replayMs := envInt(fs, "replay-max-ms", "EARSHOT_REPLAY_MAX_MS", connector.DefaultReplayMaxMs,
 		"audio held for replay after an upstream failure; older audio is counted lost")
 	debugAddr := envString(fs, "debug-addr", "EARSHOT_DEBUG_ADDR", "",
 		"if set, serve Go's profiler (/debug/pprof/) on this address, apart from the gateway's; keep it on loopback")
-	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", stages.DefaultStallTimeoutMs,
+	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", connector.DefaultStallTimeoutMs,
 		"replace an upstream stream that answers nothing for this long (negative: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,8 +80,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ReadLimitBytes: int64(*readLimit),
 		Languages:      provider.languages,
 		Gate:           gateCfg,
-		Connector: stages.ConnectorConfig{
-			Backoff:           stages.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
+		Connector: connector.Config{
+			Backoff:           retry.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
 			ReconnectAttempts: *reconnects,
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,

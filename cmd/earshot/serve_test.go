@@ -11,7 +11,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/internal/testrig"
-	"earshot/stages"
+	"earshot/stages/gate"
 	"earshot/stages/silero"
 )
 
@@ -80,5 +80,5 @@ func TestServeGate(t *testing.T) {
 	td.Cmp(t, log, td.Re(`msg="vad gate" mode=off `))
 
 	err = runServe(context.Background(), []string{"--vad-gate", "loud"}, &stderr)
-	td.CmpErrorIs(t, err, stages.ErrGateConfig)
+	td.CmpErrorIs(t, err, gate.ErrConfig)
 }

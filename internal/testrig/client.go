@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"earshot/protocol"
 
-	"earshot/stages"
+	"github.com/coder/websocket"
 )
 
 // Client is a /v4/listen client that upserts segments by id the way the
@@ -20,7 +20,7 @@ import (
 type Client struct {
 	Conn     *websocket.Conn
 	order    []string
-	segments map[string]stages.Segment
+	segments map[string]protocol.Segment
 	// Statuses are the service_status values received, in order.
 	Statuses []string
 	// Deleted are the segment IDs removed by segments_deleted events.
@@ -37,7 +37,7 @@ func Dial(tb testing.TB, url string) *Client {
 		tb.Fatalf("dial %s: %v", url, err)
 	}
 	tb.Cleanup(func() { _ = c.CloseNow() })
-	return &Client{Conn: c, segments: map[string]stages.Segment{}}
+	return &Client{Conn: c, segments: map[string]protocol.Segment{}}
 }
 
 // Stream sends pcm in 100 ms frames, one every pace (0: as fast as the
@@ -76,7 +76,7 @@ func (c *Client) handle(b []byte) error {
 	switch {
 	case string(b) == "ping":
 	case strings.HasPrefix(string(b), "["):
-		var segs []stages.Segment
+		var segs []protocol.Segment
 		if err := json.Unmarshal(b, &segs); err != nil {
 			return err
 		}
@@ -107,8 +107,8 @@ func (c *Client) handle(b []byte) error {
 
 // Transcript is the segments in order of first appearance, without
 // deleted ones.
-func (c *Client) Transcript() []stages.Segment {
-	var out []stages.Segment
+func (c *Client) Transcript() []protocol.Segment {
+	var out []protocol.Segment
 	for _, id := range c.order {
 		if !slices.Contains(c.Deleted, id) {
 			out = append(out, c.segments[id])
@@ -153,7 +153,7 @@ func DialReady(tb testing.TB, url string) *Client {
 	tb.Helper()
 	c := Dial(tb, url)
 	c.ReadUntil(tb, 30*time.Second, func(c *Client) bool {
-		return slices.Contains(c.Statuses, stages.StatusReady)
+		return slices.Contains(c.Statuses, protocol.StatusReady)
 	})
 	return c
 }

@@ -1,0 +1,31 @@
+package protocol
+
+// WebSocket close codes the gateway ends a session with, and what each
+// means to a client.
+const (
+	// CloseNormal: the session ended normally (the client closed, or the
+	// server finished after the client's audio ended).
+	CloseNormal = 1000
+	// CloseGoingAway: no frame from the client for the inactivity timeout
+	// (90 s).
+	CloseGoingAway = 1001
+	// ClosePolicyViolation: a bad key or parameter, refused before any
+	// upstream dial; the reason names it. Retrying the same request fails
+	// the same way.
+	ClosePolicyViolation = 1008
+	// CloseMessageTooBig: a client frame exceeded the read limit.
+	CloseMessageTooBig = 1009
+	// CloseInternalError: the speech-to-text upstream could not be
+	// reached for good (its reason says why), or another internal failure.
+	CloseInternalError = 1011
+	// CloseServiceRestart: the server is draining; reconnect elsewhere.
+	CloseServiceRestart = 1012
+	// CloseTryAgainLater: no capacity for the session now (the upstream's
+	// or the client's own outbox overflowed); the same request may
+	// succeed later.
+	CloseTryAgainLater = 1013
+)
+
+// MaxCloseReasonBytes is the longest close reason a close frame carries
+// (RFC 6455: 125 bytes of payload less the 2-byte code).
+const MaxCloseReasonBytes = 123

@@ -1,0 +1,295 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"earshot/internal/chunks"
+	"earshot/stages"
+	"earshot/stages/retry"
+)
+
+// Config configures the connector stage. Zero fields take the
+// documented defaults.
+type Config struct {
+	// Backoff shapes every connect. Its Attempts bounds the first connect
+	// of a session (default 3); reconnects use ReconnectAttempts.
+	Backoff retry.BackoffConfig
+	// ReconnectAttempts bounds each reconnect after a stream failed. 0 (the
+	// default) keeps trying for as long as the client is there, holding
+	// its audio in the replay ring.
+	ReconnectAttempts int
+	// KeepAliveIdleMs: after this long without sending a frame on an open
+	// stream, the connector (the only KeepAlive owner of the socket) sends
+	// a KeepAlive. Default 5000 (Deepgram closes idle streams after 10 s).
+	KeepAliveIdleMs int
+	// CloseTimeoutMs bounds the wait for the last results after
+	// CloseStream when the input ends. Default 2000.
+	CloseTimeoutMs int
+	// ReplayMaxMs bounds the replay ring: audio not yet covered by a final
+	// result, re-sent on a new stream after a failure. Audio evicted from
+	// it before it was covered is counted as lost. Default 30000.
+	ReplayMaxMs int
+	// StallTimeoutMs: a stream that took audio but sent no result for this
+	// long is declared stalled and replaced. Halfway, the connector sends
+	// one Finalize to prompt a result. Default 20000; negative disables.
+	StallTimeoutMs int
+	// FinalizeIdleMs: when the client's audio pauses this long while
+	// audio sent upstream is not yet covered by a final result, the
+	// connector sends one Finalize, so that the words of an utterance the
+	// upstream has not ended (it ends utterances at silence in the audio,
+	// and no audio is coming) reach the client while it waits, rather than
+	// only at CloseStream after it left. Sent once per pause, and not for
+	// words already asked for: the VAD gate's MarkFinalize sends one
+	// (GateFinalizes) and marks the rest of its hangover MarkQuiet.
+	// Default 1000 (ten times a client's 100 ms frame interval); negative
+	// disables.
+	FinalizeIdleMs int
+	// MinStreamMs: a stream that fails sooner than this after it opened
+	// counts as a failed connect, so the next dial waits a backoff delay
+	// first (no tight loops). Default 2000.
+	MinStreamMs int
+}
+
+// Defaults of Config.
+const (
+	DefaultKeepAliveIdleMs = 5000
+	DefaultCloseTimeoutMs  = 2000
+	DefaultReplayMaxMs     = 30000
+	DefaultStallTimeoutMs  = 20000
+	DefaultMinStreamMs     = 2000
+	DefaultFinalizeIdleMs  = 1000
+)
+
+// unlimitedAttempts stands for "keep trying while the client is there".
+const unlimitedAttempts = 1 << 30
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.ReconnectAttempts, unlimitedAttempts)
+	def(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
+	def(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
+	def(&c.ReplayMaxMs, DefaultReplayMaxMs)
+	def(&c.StallTimeoutMs, DefaultStallTimeoutMs)
+	def(&c.MinStreamMs, DefaultMinStreamMs)
+	def(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
+	return c
+}
+
+// Deps are the connector's runtime dependencies.
+type Deps struct {
+	// Provider dials the upstream. Required.
+	Provider stages.Provider
+	// Metrics are the server-wide connector metrics. Required.
+	Metrics *Metrics
+	// Breaker is the upstream target's process-wide circuit breaker; nil
+	// means none.
+	Breaker *retry.Breaker
+	// Budget is the process-wide retry budget; nil means none.
+	Budget *retry.Budget
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+	// Rand returns uniform draws in [0, 1) for backoff jitter; nil means
+	// math/rand/v2.
+	Rand func() float64
+	// Chunks stores the replay ring's audio; nil means chunks.Default(),
+	// the process's pool.
+	Chunks *chunks.Pool
+}
+
+// Connector is the one generic stage that owns an upstream socket: it
+// dials with backoff, sends audio and KeepAlives, receives results, maps
+// their times onto the capture clock and reconnects after failures.
+//
+// Providers never sleep, retry or touch channels; everything time-driven
+// about an upstream lives here.
+type Connector struct {
+	cfg   Config
+	sc    stages.StreamConfig
+	deps  Deps
+	log   *slog.Logger
+	stats connStats
+}
+
+// New returns a connector for one upstream socket of a session.
+func New(cfg Config, sc stages.StreamConfig, deps Deps) *Connector {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Rand == nil {
+		deps.Rand = rand.Float64
+	}
+	if deps.Chunks == nil {
+		deps.Chunks = chunks.Default()
+	}
+	return &Connector{cfg: cfg.withDefaults(), sc: sc, deps: deps, log: deps.Logger}
+}
+
+// Run reads audio from in and sends Updates on out, which it closes on
+// return.
+//
+// Soft stop: when in is closed while a stream is open, Run sends
+// CloseStream, forwards the last results for up to CloseTimeoutMs, closes
+// the stream and returns nil. When in is closed while no stream is open (the
+// client left during a dial or a backoff wait), the connect is aborted at
+// once and Run returns nil without reporting a failure.
+//
+// Hard stop: when ctx is done Run closes the stream at once and returns
+// ctx's cause.
+//
+// When connecting fails for good (a permanent error, or the attempts ran
+// out), Run sends EventFailed, then discards the rest of in (counted as
+// lost audio) until it is closed, so that no earlier stage ever blocks.
+func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- stages.Update) error {
+	defer close(out)
+	st := &connState{
+		in:   in,
+		ring: newReplayRing(int64(c.cfg.ReplayMaxMs)*int64(c.sc.SampleRateHz)/1000, c.deps.Chunks),
+	}
+	defer func() { st.ring.release() }()
+	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventConnecting}); err != nil {
+		return err
+	}
+	var (
+		delay      time.Duration // wait before the next connect's first dial
+		quickFails int
+		everUp     bool
+	)
+	for {
+		s, err := c.connect(ctx, st, delay, everUp)
+		if err != nil {
+			return c.fail(ctx, st, out, err, everUp)
+		}
+		if everUp {
+			c.deps.Metrics.Reconnects.Inc()
+			c.deps.Metrics.Degraded.Dec()
+			if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventRecovered}); err != nil {
+				_ = s.Close()
+				return err
+			}
+		} else if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventConnected}); err != nil {
+			_ = s.Close()
+			return err
+		}
+		everUp = true
+		opened := time.Now()
+		err = c.stream(ctx, st, s, out)
+		if err == nil {
+			c.deps.Metrics.streamEnds("closed").Inc()
+			return nil
+		}
+		class := stages.Classify(err)
+		c.deps.Metrics.streamEnds(class.String()).Inc()
+		if class != stages.ClassAborted {
+			c.deps.Metrics.streamFailures(failureReason(err)).Inc()
+		}
+		if class != stages.ClassRetryable {
+			return c.fail(ctx, st, out, err, false)
+		}
+		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(),
+			"held_seconds", stages.SamplesToSeconds(st.ring.held(), c.sc.SampleRateHz), "err", err)
+		c.deps.Metrics.Degraded.Inc()
+		if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventDegraded, Reason: stages.Reason(err)}); err != nil {
+			c.deps.Metrics.Degraded.Dec()
+			return err
+		}
+		delay = 0
+		if time.Since(opened) < time.Duration(c.cfg.MinStreamMs)*time.Millisecond {
+			delay = c.cfg.Backoff.Delay(quickFails, c.deps.Rand())
+			quickFails++
+		} else {
+			quickFails = 0
+		}
+	}
+}
+
+// connState is what survives from one upstream stream to the next.
+type connState struct {
+	in   <-chan stages.Audio // nil once closed
+	ring *replayRing
+	// acked is the capture index up to which final results cover the
+	// audio.
+	acked int64
+	// wordsEnd is the capture index after the last audio that may hold
+	// words not asked for yet (any audio but MarkQuiet).
+	wordsEnd int64
+}
+
+// take puts audio from the input into the replay ring (a copy: a's
+// buffer is given back). It reports false, and keeps nothing, for a
+// MarkFinalize (a request, not audio) and for audio with no samples.
+func (st *connState) take(a stages.Audio) bool {
+	defer a.Release()
+	if a.Mark == stages.MarkFinalize || a.Samples() == 0 {
+		return false
+	}
+	st.ring.push(a)
+	if a.Mark != stages.MarkQuiet {
+		st.wordsEnd = a.End()
+	}
+	return true
+}
+
+// settleLost counts as lost the audio the ring evicted that no final
+// covered: it can no longer be replayed, and no open stream may still
+// cover it.
+func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked)) }
+
+// fail ends Run after connecting failed for good or the session ended.
+func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.Update, err error, degraded bool) error {
+	if degraded {
+		c.deps.Metrics.Degraded.Dec()
+	}
+	if stages.Classify(err) == stages.ClassAborted {
+		return ctxErr(ctx)
+	}
+	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
+	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventFailed, Reason: stages.Reason(err), Failure: failure(err)}); err != nil {
+		return err
+	}
+	st.ring.ack(st.acked)
+	lost := st.ring.settle(st.acked) + st.ring.held()
+	st.ring.release()
+	st.ring = newReplayRing(0, c.deps.Chunks)
+	for st.in != nil {
+		a, ok, err := stages.Recv(ctx, st.in)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		lost += a.Samples()
+		a.Release()
+	}
+	c.lose(lost)
+	return nil
+}
+
+// ctxErr is ctx's cause when ctx is done (hard stop), else nil (the input
+// closed: soft stop).
+func ctxErr(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// failure is the neutral outcome of a connector that gave up with err.
+func failure(err error) stages.Failure {
+	switch {
+	case errors.Is(err, stages.ErrCapacity):
+		return stages.FailureCapacity
+	case stages.Classify(err) == stages.ClassPermanent:
+		return stages.FailurePermanent
+	default:
+		return stages.FailureUnavailable
+	}
+}

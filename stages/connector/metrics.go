@@ -1,0 +1,113 @@
+package connector
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/stages"
+	"earshot/stages/retry"
+)
+
+// Metrics are the connector stage's server-wide metrics. Build one
+// per server with NewMetrics and share it among sessions; every
+// field is safe for concurrent use.
+type Metrics struct {
+	set *metrics.Set
+	// Attempts counts dials.
+	Attempts *metrics.Counter
+	// DialSeconds is the latency of each dial, successful or not.
+	DialSeconds *metrics.PrometheusHistogram
+	// KeepAlives counts KeepAlive messages sent.
+	KeepAlives *metrics.Counter
+	// IdleFinalizes counts Finalize messages sent because the client's
+	// audio paused with words not yet final (Config.FinalizeIdleMs).
+	IdleFinalizes *metrics.Counter
+	// GateFinalizes counts Finalize messages sent because the VAD gate
+	// saw the speech end (MarkFinalize) with words not yet final.
+	GateFinalizes *metrics.Counter
+	// Reconnects counts streams opened after a stream of the same session
+	// failed.
+	Reconnects *metrics.Counter
+	// SentSeconds counts audio seconds sent upstream.
+	SentSeconds *metrics.FloatCounter
+	// ReplayedSeconds counts audio seconds sent again on a new stream
+	// because no final result had covered them when the old one failed.
+	ReplayedSeconds *metrics.FloatCounter
+	// DuplicateWords counts words from replayed audio that an earlier
+	// stream had already produced, dropped before they reach segments.
+	DuplicateWords *metrics.Counter
+	// Stalls counts streams replaced because they answered nothing.
+	Stalls *metrics.Counter
+	// LostSeconds counts audio seconds that never reached a final result
+	// and cannot be replayed: evicted from the full replay ring, still
+	// held when the session ended, or left when the upstream failed for
+	// good (never silent). It counts samples, not capture time: silence
+	// the VAD gate never sent is not lost.
+	LostSeconds *metrics.FloatCounter
+	// Degraded is the number of sessions whose upstream is down now.
+	Degraded *metrics.Gauge
+}
+
+// NewMetrics registers the connector metrics in set. It panics if
+// they are already registered there (one set per server).
+func NewMetrics(set *metrics.Set) *Metrics {
+	return &Metrics{
+		set:             set,
+		Attempts:        set.NewCounter(`earshot_upstream_connect_attempts_total`),
+		DialSeconds:     set.NewPrometheusHistogram(`earshot_upstream_connect_seconds`),
+		KeepAlives:      set.NewCounter(`earshot_upstream_keepalives_total`),
+		IdleFinalizes:   set.NewCounter(`earshot_upstream_idle_finalizes_total`),
+		GateFinalizes:   set.NewCounter(`earshot_upstream_gate_finalizes_total`),
+		Reconnects:      set.NewCounter(`earshot_upstream_reconnects_total`),
+		SentSeconds:     set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
+		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
+		ReplayedSeconds: set.NewFloatCounter(`earshot_audio_replayed_seconds_total`),
+		DuplicateWords:  set.NewCounter(`earshot_upstream_duplicate_words_total`),
+		Stalls:          set.NewCounter(`earshot_upstream_stalls_total`),
+		Degraded:        set.NewGauge(`earshot_sessions_degraded`, nil),
+	}
+}
+
+// connects counts the outcomes of connects by outcome ("ok", "aborted",
+// "permanent", "exhausted"). The label set is bounded.
+func (m *Metrics) connects(outcome string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_connects_total{outcome="` + outcome + `"}`)
+}
+
+// dialFailures counts failed dials by reason (see failureReason).
+func (m *Metrics) dialFailures(reason string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_dial_failures_total{reason="` + reason + `"}`)
+}
+
+// failureReason is a bounded label for an upstream failure: "http_<status>",
+// "close_<code>", "stall", "circuit_open" or "network".
+func failureReason(err error) string {
+	var ue *stages.UpstreamError
+	switch {
+	case errors.Is(err, retry.ErrBreakerOpen):
+		return "circuit_open"
+	case errors.Is(err, ErrStalled):
+		return "stall"
+	case !errors.As(err, &ue):
+		return "network"
+	case ue.HTTPStatus >= 100 && ue.HTTPStatus <= 599:
+		return "http_" + strconv.Itoa(ue.HTTPStatus)
+	case ue.CloseCode >= 1000 && ue.CloseCode <= 4999:
+		return "close_" + strconv.Itoa(ue.CloseCode)
+	default:
+		return "network"
+	}
+}
+
+// streamFailures counts streams that failed after they opened, by reason.
+func (m *Metrics) streamFailures(reason string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_stream_failures_total{reason="` + reason + `"}`)
+}
+
+// streamEnds counts how upstream streams ended ("closed", "retryable",
+// "permanent", "aborted").
+func (m *Metrics) streamEnds(how string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_stream_ends_total{how="` + how + `"}`)
+}

@@ -1,0 +1,60 @@
+package connector
+
+import (
+	"sync/atomic"
+
+	"earshot/stages"
+)
+
+// Stats are one connector's counts, for a session's cost
+// accounting. Sample counts are at the stream's rate.
+type Stats struct {
+	// Sent counts samples sent upstream (what a provider bills),
+	// replays included; Replayed those sent again on a new stream.
+	Sent, Replayed int64
+	// Lost counts samples that never reached a final result and cannot
+	// be replayed (Metrics.LostSeconds). Silence the gate held
+	// back is not lost: it was never sent.
+	Lost int64
+	// KeepAlives counts KeepAlive messages sent.
+	KeepAlives int64
+}
+
+// connStats are the atomic counters behind Stats.
+type connStats struct {
+	sent, replayed, lost, keepAlives atomic.Int64
+}
+
+// Stats returns the connector's counts so far. Safe for concurrent use.
+func (c *Connector) Stats() Stats {
+	return Stats{
+		Sent: c.stats.sent.Load(), Replayed: c.stats.replayed.Load(),
+		Lost: c.stats.lost.Load(), KeepAlives: c.stats.keepAlives.Load(),
+	}
+}
+
+// sentAudio counts samples sent upstream.
+func (c *Connector) sentAudio(samples int64) {
+	c.stats.sent.Add(samples)
+	c.deps.Metrics.SentSeconds.Add(stages.SamplesToSeconds(samples, c.sc.SampleRateHz))
+}
+
+// replayed counts samples about to be sent again on a new stream.
+func (c *Connector) replayed(samples int64) {
+	c.stats.replayed.Add(samples)
+	c.deps.Metrics.ReplayedSeconds.Add(stages.SamplesToSeconds(samples, c.sc.SampleRateHz))
+}
+
+// lose counts samples of lost audio.
+func (c *Connector) lose(samples int64) {
+	if samples > 0 {
+		c.stats.lost.Add(samples)
+		c.deps.Metrics.LostSeconds.Add(stages.SamplesToSeconds(samples, c.sc.SampleRateHz))
+	}
+}
+
+// keptAlive counts a KeepAlive sent.
+func (c *Connector) keptAlive() {
+	c.stats.keepAlives.Add(1)
+	c.deps.Metrics.KeepAlives.Inc()
+}

@@ -1,0 +1,234 @@
+package gate
+
+import (
+	"context"
+	"earshot/stages"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+)
+
+// Mode is what a VAD gate does with the audio.
+type Mode string
+
+// The gate modes. The zero Mode means Off.
+const (
+	// Off passes every frame through unchanged; no detector runs.
+	Off Mode = "off"
+	// Shadow runs the detector and counts what an active gate would
+	// hold back, but sends everything (to measure before switching on).
+	Shadow Mode = "shadow"
+	// Active sends upstream only speech, with pre-roll and hangover,
+	// and asks for a Finalize when the speech ends.
+	Active Mode = "active"
+)
+
+// ParseMode parses "off", "shadow" or "active"; anything else wraps
+// ErrConfig.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Off, Shadow, Active:
+		return m, nil
+	default:
+		return "", fmt.Errorf("%w: mode %q (want off, shadow or active)", ErrConfig, s)
+	}
+}
+
+// Config configures the VAD gate. Zero fields take the documented
+// defaults.
+type Config struct {
+	// Mode: Off (the default), Shadow or Active.
+	Mode Mode
+	// Threshold: a detector window is speech when its probability is
+	// above it. In (0, 1); default 0.65.
+	Threshold float64
+	// PrerollMs of audio before the speech onset are sent with it (held
+	// while silent). Default 300; negative means none.
+	PrerollMs int
+	// HangoverMs of silence after speech are still sent before the gate
+	// holds audio back again; speech within it goes on without a gap.
+	// Default 700 (Omi's first gate; its current one uses 4000);
+	// negative means none.
+	HangoverMs int
+	// FinalizeSilenceMs: after this much silence following speech (and at
+	// the latest when the hangover ends) the gate asks the connector once
+	// for a Finalize, so the utterance's words arrive without waiting for
+	// more audio. Default 300; negative means never (the connector's own
+	// pause Finalize still applies).
+	FinalizeSilenceMs int
+}
+
+// Defaults of Config.
+const (
+	DefaultThreshold         = 0.65
+	DefaultPrerollMs         = 300
+	DefaultHangoverMs        = 700
+	DefaultFinalizeSilenceMs = 300
+)
+
+// Validate reports an unknown mode or a threshold outside (0, 1) (zero
+// means the default), wrapping ErrConfig.
+func (c Config) Validate() error {
+	if c.Mode != "" {
+		if _, err := ParseMode(string(c.Mode)); err != nil {
+			return err
+		}
+	}
+	if c.Threshold != 0 && !(c.Threshold > 0 && c.Threshold < 1) {
+		return fmt.Errorf("%w: threshold %v outside (0, 1)", ErrConfig, c.Threshold)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Mode == "" {
+		c.Mode = Off
+	}
+	if c.Threshold == 0 {
+		c.Threshold = DefaultThreshold
+	}
+	def := func(v *int, d int) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = -1
+		}
+	}
+	def(&c.PrerollMs, DefaultPrerollMs)
+	def(&c.HangoverMs, DefaultHangoverMs)
+	def(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
+	return c
+}
+
+// Deps are the gate's runtime dependencies.
+type Deps struct {
+	// NewDetector makes the session's speech detector. nil turns the gate
+	// off whatever the mode.
+	NewDetector stages.DetectorFactory
+	// Metrics are the server-wide gate metrics. Required.
+	Metrics *Metrics
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are one gate's counts. Sample counts are at the session's
+// rate. In active mode Captured == Sent + Held once Run returned.
+type Stats struct {
+	// Mode is the mode the gate started in (Off without a detector
+	// factory).
+	Mode Mode
+	// FailedOpen: the detector failed, and the gate sent everything since.
+	FailedOpen bool
+	// Captured counts samples received; Sent those sent on (everything
+	// but what an active gate held); Speech those in frames the detector
+	// called speech.
+	Captured, Sent, Speech int64
+	// Held counts silence an active gate never sent or, in shadow mode,
+	// what it would have held (it sent them).
+	Held int64
+	// Onsets counts silence-to-speech decisions; Finalizes the Finalize
+	// requests an active gate sent.
+	Onsets, Finalizes int64
+}
+
+// Gate is the VAD gate stage: it decides which audio goes upstream
+// (spec/vad.md). It never changes the audio it sends nor its capture-clock
+// Start, so the silence it holds back leaves gaps in the capture indices
+// sent; the connector's ClockMap maps provider time back across them.
+//
+// States, in active mode: SILENCE holds the last PrerollMs of audio; a
+// speech frame sends that pre-roll, then the frame (SPEECH), and every
+// frame is sent while speech goes on. The first silent frame starts the
+// HANGOVER: audio is still sent; after FinalizeSilenceMs of silence the
+// gate sends one MarkFinalize, and marks what follows MarkQuiet; after
+// HangoverMs it holds audio again (SILENCE). Speech during the hangover
+// goes back to SPEECH. Frames are split at these points, to the sample.
+//
+// The gate fails open: when the detector fails (an error, a panic, a bad
+// probability, or it cannot be made) the gate logs it once, counts it,
+// sends the pre-roll it held and passes everything through for the rest of
+// the session. It never sends KeepAlives or any control: while it holds
+// silence, the connector's KeepAlive timer keeps the upstream alive.
+type Gate struct {
+	cfg    Config
+	rateHz int
+	mode   Mode
+	deps   Deps
+	log    *slog.Logger
+
+	captured, sent, speech, held, onsets, finalizes atomic.Int64
+	failedOpen                                      atomic.Bool
+}
+
+// New returns a gate for a stream of audio at rateHz. cfg should have
+// passed Validate; an invalid mode counts as Off.
+func New(cfg Config, rateHz int, deps Deps) *Gate {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	mode := cfg.Mode
+	if (mode != Shadow && mode != Active) || deps.NewDetector == nil {
+		mode = Off
+	}
+	return &Gate{cfg: cfg, rateHz: rateHz, mode: mode, deps: deps, log: deps.Logger}
+}
+
+// Mode is the mode the gate starts in.
+func (g *Gate) Mode() Mode { return g.mode }
+
+// Stats returns the gate's counts so far. Safe for concurrent use.
+func (g *Gate) Stats() Stats {
+	return Stats{
+		Mode: g.mode, FailedOpen: g.failedOpen.Load(),
+		Captured: g.captured.Load(), Sent: g.sent.Load(), Speech: g.speech.Load(),
+		Held: g.held.Load(), Onsets: g.onsets.Load(), Finalizes: g.finalizes.Load(),
+	}
+}
+
+// Run reads audio from in until it is closed or ctx is done, sends what
+// the mode lets through on out, and closes out on return. Audio with no
+// samples is dropped. Pre-roll still held when in closes is never sent
+// (counted as held).
+func (g *Gate) Run(ctx context.Context, in <-chan stages.Audio, out chan<- stages.Audio) error {
+	defer close(out)
+	g.deps.Metrics.sessions(g.mode).Inc()
+	r := g.newRun(ctx, out)
+	if g.mode != Off {
+		det, err := newDetection(g.deps.NewDetector, g.rateHz, g.cfg.Threshold)
+		if err != nil {
+			g.failOpen(err)
+		} else {
+			r.det = det
+		}
+	}
+	for {
+		a, ok, err := stages.Recv(ctx, in)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.end()
+			return nil
+		}
+		if a.Samples() == 0 {
+			a.Release()
+			continue
+		}
+		if err := r.frame(a); err != nil {
+			return err
+		}
+	}
+}
+
+// failOpen turns the gate off for the rest of the session, loudly.
+func (g *Gate) failOpen(err error) {
+	g.failedOpen.Store(true)
+	g.deps.Metrics.FailOpens.Inc()
+	g.log.Error("vad gate failed; sending all audio upstream for the rest of the session",
+		"mode", string(g.mode), "err", err)
+}
+
+// seconds converts samples at the gate's rate.
+func (g *Gate) seconds(samples int64) float64 { return stages.SamplesToSeconds(samples, g.rateHz) }

@@ -1,0 +1,99 @@
+package stages
+
+// EventKind tells what an Update from the connector carries.
+type EventKind int
+
+const (
+	// EventResult carries a transcript Result on the capture clock.
+	EventResult EventKind = iota + 1
+	// EventConnecting: the connector is dialing the upstream.
+	EventConnecting
+	// EventConnected: an upstream stream is open.
+	EventConnected
+	// EventDegraded: the upstream is down; the connector is retrying.
+	EventDegraded
+	// EventRecovered: the upstream is back after EventDegraded.
+	EventRecovered
+	// EventFailed: the connector gave up (see Failure). Reason says why;
+	// no more results will come.
+	EventFailed
+)
+
+// String names the kind, for logs.
+func (k EventKind) String() string {
+	switch k {
+	case EventResult:
+		return "result"
+	case EventConnecting:
+		return "connecting"
+	case EventConnected:
+		return "connected"
+	case EventDegraded:
+		return "degraded"
+	case EventRecovered:
+		return "recovered"
+	case EventFailed:
+		return "failed"
+	default:
+		return "EventKind(?)"
+	}
+}
+
+// Failure says why a connector gave up on its upstream (EventFailed). It is
+// a neutral outcome: what a client is told (a close code, a status) is the
+// pipeline's choice.
+type Failure int
+
+const (
+	// FailureUnavailable: the upstream could not be reached (the attempts
+	// ran out on retryable errors). The zero Failure of an EventFailed
+	// means the same.
+	FailureUnavailable Failure = iota + 1
+	// FailurePermanent: the upstream refused for a reason retrying cannot
+	// fix (bad parameters or credentials, no credit, close 1008).
+	FailurePermanent
+	// FailureCapacity: the upstream had no room for the stream
+	// (ErrCapacity); the same request may succeed later.
+	FailureCapacity
+)
+
+// String names the failure, for logs and metric labels.
+func (f Failure) String() string {
+	switch f {
+	case FailurePermanent:
+		return "permanent"
+	case FailureCapacity:
+		return "capacity"
+	default:
+		return "unavailable"
+	}
+}
+
+// Update is what the connector stage sends downstream: a transcript result
+// whose times are capture-clock seconds, or a change of upstream state.
+type Update struct {
+	Kind EventKind
+	// Result is set for EventResult; its times are capture-clock seconds
+	// since the session's first audio frame.
+	Result Result
+	// Reason is a short, client-safe reason for the state events.
+	Reason string
+	// Failure, for EventFailed, says why the connector gave up.
+	Failure Failure
+}
+
+// Message is what the fan-out hands every sink; each sink encodes it for
+// its own protocol. Either Segments/Deleted are set (the conversation
+// changed) or Event is (the upstream's state changed).
+type Message struct {
+	// Segments changed (new or grown); sinks upsert by ID.
+	Segments []Segment
+	// Deleted lists IDs of segments removed by merging.
+	Deleted []string
+	// Event is an upstream state change (EventConnecting through
+	// EventFailed), 0 on a segment message; Reason and Failure are the
+	// Update's. After EventFailed no more messages come.
+	Event   EventKind
+	Reason  string
+	Failure Failure
+}
