@@ -91,3 +91,62 @@ func TestGateConnectorPauseFinalizeAfterSpeechResumed(t *testing.T) {
 		td.Cmp(t, gd.m.IdleFinalizes.Get(), uint64(1))
 	})
 }
+
+// TestGateAndConnectorFinalizeWhereSilenceCallsForIt: the gate states
+// facts (speech, silence, holding back), and the connector's Finalize
+// lands where the gate's own request used to, counted in samples sent
+// upstream before it: FinalizeSilenceMs (300 ms) into the silence after
+// speech, split to the sample; at the end of a shorter hangover; at once
+// with no hangover; never when FinalizeSilenceMs is negative. The scripts
+// are the gate's own tests'.
+func TestGateAndConnectorFinalizeWhereSilenceCallsForIt(t *testing.T) {
+	S, P := stagestest.Silence, stagestest.Speech
+	for _, tc := range []struct {
+		name     string
+		script   []stagestest.Stretch
+		frame    int
+		gcfg     gate.Config
+		finMs    int
+		sentUpTo []int64
+	}{
+		{"two utterances", []stagestest.Stretch{S(2000), P(1000), S(2000), P(500), S(300)}, 1600,
+			gate.Config{}, 0, []int64{at(1600), at(3100)}},
+		{"frames that line up with nothing", []stagestest.Stretch{S(2000), P(1000), S(2000)}, 700,
+			gate.Config{}, 0, []int64{26400}},
+		{"speech returning in the hangover", []stagestest.Stretch{S(500), P(1000), S(500), P(1000), S(900), P(500), S(2000)}, 1600,
+			gate.Config{}, 0, []int64{at(1600), at(3100), at(4500)}},
+		{"no pre-roll, short hangover", []stagestest.Stretch{S(1000), P(500), S(1500)}, 1600,
+			gate.Config{PrerollMs: -1, HangoverMs: 200}, 0, []int64{at(700)}},
+		{"no hangover", []stagestest.Stretch{S(1000), P(500), S(1500)}, 1600,
+			gate.Config{HangoverMs: -1}, 0, []int64{at(800)}},
+		{"no Finalize", []stagestest.Stretch{S(1000), P(500), S(1500)}, 1600,
+			gate.Config{HangoverMs: 400}, -1, nil},
+		{"long pre-roll, Finalize mid-frame", []stagestest.Stretch{S(1000), P(500), S(1500)}, 1600,
+			gate.Config{PrerollMs: 5000, HangoverMs: 150}, 100, []int64{at(1600)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := stagestest.NewStream(1024)
+				tc.gcfg.Mode = gate.Active
+				gd := startGatedWith(t, t.Context(), tc.gcfg, connector.Config{
+					KeepAliveIdleMs: 600_000, FinalizeIdleMs: -1, StallTimeoutMs: -1, FinalizeSilenceMs: tc.finMs,
+				}, s)
+				for _, f := range stagestest.Cut(stagestest.Capture(rate, tc.script...), rate, tc.frame) {
+					gd.in <- f
+				}
+				close(gd.in)
+				td.CmpNoError(t, <-gd.err)
+				var got []int64
+				sent := int64(0)
+				for _, e := range s.Sent() {
+					if e.Control == stages.ControlFinalize {
+						got = append(got, sent)
+					}
+					sent += int64(e.Samples)
+				}
+				td.Cmp(t, got, tc.sentUpTo)
+				td.Cmp(t, gd.m.GateFinalizes.Get(), uint64(len(tc.sentUpTo)))
+			})
+		})
+	}
+}

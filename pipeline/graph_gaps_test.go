@@ -36,6 +36,12 @@ type gated struct {
 // in front of a connector, and opens the upstream stream s.
 func startGated(t *testing.T, ctx context.Context, cfg connector.Config, s *stagestest.Stream) *gated {
 	t.Helper()
+	return startGatedWith(t, ctx, gate.Config{Mode: gate.Active}, cfg, s)
+}
+
+// startGatedWith is startGated with the gate's config gcfg.
+func startGatedWith(t *testing.T, ctx context.Context, gcfg gate.Config, cfg connector.Config, s *stagestest.Stream) *gated {
+	t.Helper()
 	p := stagestest.NewProvider()
 	gd := &gated{
 		m:   connector.NewMetrics(metrics.NewSet()),
@@ -43,7 +49,7 @@ func startGated(t *testing.T, ctx context.Context, cfg connector.Config, s *stag
 		out: make(chan stages.Update, 64),
 		err: make(chan error, 1),
 	}
-	gd.g = gate.New(gate.Config{Mode: gate.Active}, rate, gate.Deps{
+	gd.g = gate.New(gcfg, rate, gate.Deps{
 		NewDetector: (&stagestest.Detectors{Window: 160}).New, Metrics: gate.NewMetrics(metrics.NewSet()),
 	})
 	c := connector.New(cfg, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"},

@@ -10,10 +10,10 @@ package stages
 type Audio struct {
 	// PCM holds whole samples (an even number of bytes). The receiver of an
 	// Audio owns PCM; the sender must not touch it after sending. It is
-	// empty only on a MarkFinalize.
+	// empty on a MarkHold.
 	PCM []byte
-	// Start is the capture-clock index of the first sample in PCM (of the
-	// sample after the audio it refers to, on a MarkFinalize).
+	// Start is the capture-clock index of the first sample in PCM (on a
+	// MarkHold, of the first sample held back).
 	Start int64
 	// SampleRateHz is the sample rate of PCM in Hz.
 	SampleRateHz int
@@ -26,28 +26,31 @@ type Audio struct {
 	Pooled bool
 }
 
-// Mark is what the VAD gate tells the connector along with the audio it
-// sends. It is the whole contract between the two beyond the audio itself:
-// the gate never sends controls upstream (the connector owns KeepAlive and
-// every control message).
+// Mark is what the VAD gate knows about the audio it sends: facts about
+// speech and silence, and where they start. It is the whole contract
+// between the gate and the connector beyond the audio itself: the gate
+// never sends controls upstream and never asks for one; the connector
+// makes every Finalize decision from these facts (and owns KeepAlive and
+// every other control message).
 type Mark uint8
 
 const (
-	// MarkNone is plain audio that may hold speech.
+	// MarkNone is audio the gate did not judge (gate off or shadow, or
+	// failed open): it may hold speech.
 	MarkNone Mark = iota
-	// MarkFinalize carries no PCM: the gate saw the speech end (it has
-	// sent FinalizeSilenceMs of silence since) and asks the connector to
-	// have the upstream finalize what it heard so far (ControlFinalize),
-	// unless final results already cover it. It is a request, not audio:
-	// it never enters the replay ring, is never replayed, and does not
-	// reset the KeepAlive or pause timers. On no open stream it is
-	// dropped (the replayed audio is finalized by the pause watch).
-	MarkFinalize
-	// MarkQuiet is audio the gate sends after a MarkFinalize with no
-	// speech since (the rest of a hangover): silence whose words were
-	// already asked for, so the connector's own pause Finalize
-	// (ConnectorConfig.FinalizeIdleMs) does not ask again for it.
-	MarkQuiet
+	// MarkSpeech is audio of an utterance: speech, or the pre-roll an
+	// active gate sends with a speech onset.
+	MarkSpeech
+	// MarkSilence is silence after speech that an active gate still
+	// sends (the hangover). A silence starts at the first MarkSilence
+	// after other audio and runs, contiguous, until the next MarkSpeech,
+	// MarkNone or MarkHold.
+	MarkSilence
+	// MarkHold carries no PCM: from Start on, an active gate holds the
+	// audio back (its hangover ended), so a gap in the capture indices
+	// sent starts there. It never enters the replay ring and does not
+	// reset any timer.
+	MarkHold
 )
 
 // String names the mark.
@@ -55,10 +58,12 @@ func (m Mark) String() string {
 	switch m {
 	case MarkNone:
 		return "none"
-	case MarkFinalize:
-		return "finalize"
-	case MarkQuiet:
-		return "quiet"
+	case MarkSpeech:
+		return "speech"
+	case MarkSilence:
+		return "silence"
+	case MarkHold:
+		return "hold"
 	default:
 		return "Mark(?)"
 	}
@@ -76,4 +81,17 @@ func SamplesToSeconds(samples int64, rateHz int) float64 {
 		return 0
 	}
 	return float64(samples) / float64(rateHz)
+}
+
+// Split cuts a after n samples (clamped to [0, a.Samples()]). The parts
+// share a's array but neither can grow into the other, and neither owns
+// it (Pooled is cleared): whoever owns a still releases it.
+func (a Audio) Split(n int64) (head, tail Audio) {
+	n = max(0, min(n, a.Samples()))
+	a.Pooled = false
+	head, tail = a, a
+	head.PCM = a.PCM[: 2*n : 2*n]
+	tail.PCM = a.PCM[2*n:]
+	tail.Start = a.Start + n
+	return head, tail
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"earshot/stages"
+	"earshot/stages/connector"
 	"earshot/stages/gate"
 	"earshot/stages/silero"
 )
@@ -37,8 +38,8 @@ func defineGateFlags(fs *flag.FlagSet) *gateFlags {
 			"audio before a speech onset sent with it"),
 		hangoverMs: envInt(fs, "vad-hangover-ms", "EARSHOT_VAD_HANGOVER_MS", gate.DefaultHangoverMs,
 			"silence after speech still sent before the gate holds audio back"),
-		finalizeMs: envInt(fs, "vad-finalize-silence-ms", "EARSHOT_VAD_FINALIZE_SILENCE_MS", gate.DefaultFinalizeSilenceMs,
-			"silence after speech after which the upstream is asked to finalize the utterance"),
+		finalizeMs: envInt(fs, "vad-finalize-silence-ms", "EARSHOT_VAD_FINALIZE_SILENCE_MS", connector.DefaultFinalizeSilenceMs,
+			"silence after speech (as the active gate marks it) after which the upstream is asked to finalize the utterance; negative: never"),
 	}
 }
 
@@ -56,7 +57,7 @@ func (f *gateFlags) config(log *slog.Logger) (gate.Config, stages.DetectorFactor
 		return gate.Config{}, nil, fmt.Errorf("--vad-gate: %w", err)
 	}
 	cfg := gate.Config{Mode: mode, Threshold: *f.threshold, PrerollMs: *f.prerollMs,
-		HangoverMs: *f.hangoverMs, FinalizeSilenceMs: *f.finalizeMs}
+		HangoverMs: *f.hangoverMs}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}

@@ -85,6 +85,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			ReconnectAttempts: *reconnects,
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,
+			FinalizeSilenceMs: *gf.finalizeMs,
 		},
 	}, pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log, NewDetector: newDetector})
 	if err != nil {
@@ -97,7 +98,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
-		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", gateCfg.FinalizeSilenceMs)
+		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", *gf.finalizeMs)
 
 	if *debugAddr != "" {
 		stopDebug, err := serveDebug(*debugAddr, log)

@@ -43,11 +43,18 @@ type Config struct {
 	// upstream has not ended (it ends utterances at silence in the audio,
 	// and no audio is coming) reach the client while it waits, rather than
 	// only at CloseStream after it left. Sent once per pause, and not for
-	// words already asked for: the VAD gate's MarkFinalize sends one
-	// (GateFinalizes) and marks the rest of its hangover MarkQuiet.
+	// words already asked for (by FinalizeSilenceMs, or a stall probe).
 	// Default 1000 (ten times a client's 100 ms frame interval); negative
 	// disables.
 	FinalizeIdleMs int
+	// FinalizeSilenceMs: after this much of the VAD gate's silence
+	// following speech (stages.MarkSilence audio), or when the gate starts
+	// holding audio back (stages.MarkHold) sooner, the connector sends one
+	// Finalize for the utterance, so its words arrive without waiting for
+	// more audio; the rest of that silence holds no words to ask for.
+	// Only an active gate marks audio so. Default 300; negative means
+	// never (FinalizeIdleMs still applies).
+	FinalizeSilenceMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
 	// first (no tight loops). Default 2000.
@@ -62,6 +69,8 @@ const (
 	DefaultStallTimeoutMs  = 20000
 	DefaultMinStreamMs     = 2000
 	DefaultFinalizeIdleMs  = 1000
+	// DefaultFinalizeSilenceMs is 300 ms: Deepgram's endpointing=300.
+	DefaultFinalizeSilenceMs = 300
 )
 
 // unlimitedAttempts stands for "keep trying while the client is there".
@@ -80,6 +89,7 @@ func (c Config) withDefaults() Config {
 	def(&c.StallTimeoutMs, DefaultStallTimeoutMs)
 	def(&c.MinStreamMs, DefaultMinStreamMs)
 	def(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
+	def(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
 	return c
 }
 
@@ -150,8 +160,9 @@ func New(cfg Config, sc stages.StreamConfig, deps Deps) *Connector {
 func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- stages.Update) error {
 	defer close(out)
 	st := &connState{
-		in:   in,
-		ring: newReplayRing(int64(c.cfg.ReplayMaxMs)*int64(c.sc.SampleRateHz)/1000, c.deps.Chunks),
+		in:      in,
+		ring:    newReplayRing(c.samples(c.cfg.ReplayMaxMs), c.deps.Chunks),
+		silence: newSilenceRun(c.samples(c.cfg.FinalizeSilenceMs)),
 	}
 	defer func() { st.ring.release() }()
 	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventConnecting}); err != nil {
@@ -210,37 +221,13 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 	}
 }
 
-// connState is what survives from one upstream stream to the next.
-type connState struct {
-	in   <-chan stages.Audio // nil once closed
-	ring *replayRing
-	// acked is the capture index up to which final results cover the
-	// audio.
-	acked int64
-	// wordsEnd is the capture index after the last audio that may hold
-	// words not asked for yet (any audio but MarkQuiet).
-	wordsEnd int64
-}
-
-// take puts audio from the input into the replay ring (a copy: a's
-// buffer is given back). It reports false, and keeps nothing, for a
-// MarkFinalize (a request, not audio) and for audio with no samples.
-func (st *connState) take(a stages.Audio) bool {
-	defer a.Release()
-	if a.Mark == stages.MarkFinalize || a.Samples() == 0 {
-		return false
-	}
-	st.ring.push(a)
-	if a.Mark != stages.MarkQuiet {
-		st.wordsEnd = a.End()
-	}
-	return true
-}
-
 // settleLost counts as lost the audio the ring evicted that no final
 // covered: it can no longer be replayed, and no open stream may still
 // cover it.
 func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked)) }
+
+// samples converts ms at the stream's rate; a negative ms stays negative.
+func (c *Connector) samples(ms int) int64 { return int64(ms) * int64(c.sc.SampleRateHz) / 1000 }
 
 // fail ends Run after connecting failed for good or the session ended.
 func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.Update, err error, degraded bool) error {

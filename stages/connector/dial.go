@@ -76,10 +76,11 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 				st.in = nil
 				return abort()
 			}
-			// No stream is open: a MarkFinalize has nothing to
-			// finalize (the pause watch finalizes the replay), and
-			// what the ring evicted can never be covered by a final.
-			if st.take(a) {
+			// No stream is open: a Finalize the gate's silence
+			// calls for has nothing to finalize (the pause watch
+			// finalizes the replay), and what the ring evicted can
+			// never be covered by a final.
+			if took, _ := st.take(a, noStream); took {
 				c.settleLost(st)
 			}
 		case <-ctx.Done():
@@ -99,3 +100,6 @@ func (c *Connector) dial(ctx context.Context) (stages.Stream, error) {
 	}
 	return s, err
 }
+
+// noStream drops a Finalize that falls due while no stream is open.
+func noStream() error { return nil }

@@ -24,9 +24,13 @@ type Metrics struct {
 	// IdleFinalizes counts Finalize messages sent because the client's
 	// audio paused with words not yet final (Config.FinalizeIdleMs).
 	IdleFinalizes *metrics.Counter
-	// GateFinalizes counts Finalize messages sent because the VAD gate
-	// saw the speech end (MarkFinalize) with words not yet final.
+	// GateFinalizes counts Finalize messages sent because the VAD gate's
+	// silence after speech reached FinalizeSilenceMs (or the gate started
+	// holding audio back) with words not yet final.
 	GateFinalizes *metrics.Counter
+	// StallProbes counts Finalize messages sent to a stream that answered
+	// nothing for half the stall timeout.
+	StallProbes *metrics.Counter
 	// Reconnects counts streams opened after a stream of the same session
 	// failed.
 	Reconnects *metrics.Counter
@@ -60,6 +64,7 @@ func NewMetrics(set *metrics.Set) *Metrics {
 		KeepAlives:      set.NewCounter(`earshot_upstream_keepalives_total`),
 		IdleFinalizes:   set.NewCounter(`earshot_upstream_idle_finalizes_total`),
 		GateFinalizes:   set.NewCounter(`earshot_upstream_gate_finalizes_total`),
+		StallProbes:     set.NewCounter(`earshot_upstream_stall_probes_total`),
 		Reconnects:      set.NewCounter(`earshot_upstream_reconnects_total`),
 		SentSeconds:     set.NewFloatCounter(`earshot_audio_upstream_seconds_total`),
 		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),

@@ -16,13 +16,15 @@ type Stats struct {
 	// be replayed (Metrics.LostSeconds). Silence the gate held
 	// back is not lost: it was never sent.
 	Lost int64
-	// KeepAlives counts KeepAlive messages sent.
-	KeepAlives int64
+	// KeepAlives counts KeepAlive messages sent; Finalizes the Finalize
+	// messages, whatever their cause (the gate's silence, a pause, a
+	// stall probe).
+	KeepAlives, Finalizes int64
 }
 
 // connStats are the atomic counters behind Stats.
 type connStats struct {
-	sent, replayed, lost, keepAlives atomic.Int64
+	sent, replayed, lost, keepAlives, finalizes atomic.Int64
 }
 
 // Stats returns the connector's counts so far. Safe for concurrent use.
@@ -30,6 +32,7 @@ func (c *Connector) Stats() Stats {
 	return Stats{
 		Sent: c.stats.sent.Load(), Replayed: c.stats.replayed.Load(),
 		Lost: c.stats.lost.Load(), KeepAlives: c.stats.keepAlives.Load(),
+		Finalizes: c.stats.finalizes.Load(),
 	}
 }
 
@@ -57,4 +60,31 @@ func (c *Connector) lose(samples int64) {
 func (c *Connector) keptAlive() {
 	c.stats.keepAlives.Add(1)
 	c.deps.Metrics.KeepAlives.Inc()
+}
+
+// finalizeCause is why the connector sent a Finalize.
+type finalizeCause int
+
+const (
+	// finalizeSilence: the VAD gate's silence after speech reached
+	// FinalizeSilenceMs, or the gate started holding audio back.
+	finalizeSilence finalizeCause = iota
+	// finalizePause: the client's audio paused for FinalizeIdleMs.
+	finalizePause
+	// finalizeStallProbe: the stream answered nothing for half the
+	// stall timeout.
+	finalizeStallProbe
+)
+
+// finalized counts a Finalize sent, by cause.
+func (c *Connector) finalized(cause finalizeCause) {
+	c.stats.finalizes.Add(1)
+	switch cause {
+	case finalizeSilence:
+		c.deps.Metrics.GateFinalizes.Inc()
+	case finalizePause:
+		c.deps.Metrics.IdleFinalizes.Inc()
+	case finalizeStallProbe:
+		c.deps.Metrics.StallProbes.Inc()
+	}
 }

@@ -2,11 +2,7 @@ package connector
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"math"
-	"sync/atomic"
 	"time"
 
 	"earshot/stages"
@@ -28,7 +24,6 @@ import (
 // stream is torn down by Close when ctx ends. The receiving goroutine is
 // owned by this call and joined before it returns.
 func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update) error {
-	ioCtx := context.WithoutCancel(ctx)
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	defer stop()
 
@@ -39,246 +34,216 @@ func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, 
 	if replayed := st.ring.rewind(); replayed > 0 {
 		c.replayed(replayed)
 	}
-
-	rx := &receiver{
-		c: c, s: s, out: out,
-		clock:        NewClockMap(c.sc.SampleRateHz),
-		dedupeBefore: stages.SamplesToSeconds(st.acked, c.sc.SampleRateHz),
-	}
-	rx.acked.Store(st.acked)
-	recvDone := make(chan error, 1)
-	go func() { recvDone <- rx.run(ctx, ioCtx) }()
-
-	fail := func(err error) error {
-		st.acked = max(st.acked, rx.acked.Load())
+	r := c.open(ctx, st, s, out)
+	defer r.stop()
+	replaying := st.ring.held() > 0
+	if err := r.flush(); err != nil {
 		return err
 	}
-	flush := func() error {
-		st.ring.ack(rx.acked.Load())
-		for a, ok := st.ring.next(); ok; a, ok = st.ring.next() {
-			if err := s.SendAudio(ioCtx, a.PCM); err != nil {
-				st.ring.unsend()
-				return c.sendFailed(s, recvDone, err)
-			}
-			rx.clock.Sent(a)
-			c.sentAudio(a.Samples())
-		}
-		return nil
-	}
-	replaying := st.ring.held() > 0
-	if err := flush(); err != nil {
-		return fail(err)
-	}
-
-	idle := time.Duration(c.cfg.KeepAliveIdleMs) * time.Millisecond
-	keepAlive := time.NewTimer(idle)
-	defer keepAlive.Stop()
-	watch := newStallWatch(c.cfg.StallTimeoutMs)
-	defer watch.stop()
-	pause := newPauseWatch(c.cfg.FinalizeIdleMs)
-	defer pause.stop()
-	// finalizedTo is st.wordsEnd when a Finalize was last sent on this
-	// stream: the words up to it were asked for, by the gate or a pause.
-	finalizedTo := int64(-1)
-	finalize := func() (bool, error) {
-		if rx.acked.Load() >= st.wordsEnd || finalizedTo >= st.wordsEnd {
-			return false, nil
-		}
-		if err := s.SendControl(ioCtx, stages.ControlFinalize); err != nil {
-			return false, fail(c.sendFailed(s, recvDone, err))
-		}
-		finalizedTo = st.wordsEnd
-		return true, nil
-	}
 	if replaying {
-		watch.sent(rx.results.Load())
-		pause.sent()
+		r.sent()
 	}
+	return r.loop(ctx)
+}
+
+// streamRun is one open upstream stream: the state of stream's loop and a
+// method per event it handles. Owned by that loop; not concurrent (the
+// receiver's counters are atomic).
+type streamRun struct {
+	c        *Connector
+	st       *connState
+	s        stages.Stream
+	ioCtx    context.Context // never expires; see stream
+	rx       *receiver
+	recvDone chan error
+
+	idle      time.Duration
+	keepAlive *time.Timer
+	stall     *stallWatch
+	pause     *watch
+	// finalizedTo is st.wordsEnd when a Finalize was last sent on this
+	// stream: the words up to it were asked for.
+	finalizedTo int64
+}
+
+// open starts the receiver of s and the loop's timers.
+func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update) *streamRun {
+	r := &streamRun{
+		c: c, st: st, s: s, ioCtx: context.WithoutCancel(ctx),
+		rx: &receiver{
+			c: c, s: s, out: out,
+			clock:        NewClockMap(c.sc.SampleRateHz),
+			dedupeBefore: stages.SamplesToSeconds(st.acked, c.sc.SampleRateHz),
+		},
+		recvDone:    make(chan error, 1),
+		idle:        time.Duration(c.cfg.KeepAliveIdleMs) * time.Millisecond,
+		stall:       newStallWatch(c.cfg.StallTimeoutMs),
+		pause:       newWatch(c.cfg.FinalizeIdleMs),
+		finalizedTo: -1,
+	}
+	r.keepAlive = time.NewTimer(r.idle)
+	r.rx.acked.Store(st.acked)
+	go func() { r.recvDone <- r.rx.run(ctx, r.ioCtx) }()
+	return r
+}
+
+// stop releases the loop's timers.
+func (r *streamRun) stop() {
+	r.keepAlive.Stop()
+	r.stall.stop()
+	r.pause.stop()
+}
+
+// loop handles the stream's events until it ends.
+func (r *streamRun) loop(ctx context.Context) error {
 	for {
+		var err error
 		select {
-		case a, ok := <-st.in:
+		case a, ok := <-r.st.in:
 			if !ok {
-				st.in = nil
-				err := c.closeStream(ctx, ioCtx, s, recvDone)
-				st.acked = max(st.acked, rx.acked.Load())
-				// What no final covers now is lost: evicted, or
-				// still held.
-				st.ring.ack(st.acked)
-				c.settleLost(st)
-				c.lose(st.ring.held())
-				return err
+				return r.closeInput(ctx)
 			}
-			if a.Mark == stages.MarkFinalize {
-				// The gate saw the speech end: ask for the words
-				// once, unless finals already cover them.
-				sent, err := finalize()
-				if err != nil {
-					return err
-				}
-				if sent {
-					c.deps.Metrics.GateFinalizes.Inc()
-				}
-				continue
-			}
-			if !st.take(a) {
-				continue
-			}
-			if err := flush(); err != nil {
-				return fail(err)
-			}
-			watch.sent(rx.results.Load())
-			pause.sent()
-			keepAlive.Reset(idle)
-		case <-pause.c():
-			// The audio paused: ask for the pending words once, unless
-			// finals cover them or they were asked for already (by the
-			// gate, whose hangover silence is MarkQuiet).
-			sent, err := finalize()
-			if err != nil {
-				return err
-			}
-			if sent {
-				c.deps.Metrics.IdleFinalizes.Inc()
-			}
-		case <-keepAlive.C:
-			if err := s.SendControl(ioCtx, stages.ControlKeepAlive); err != nil {
-				return fail(c.sendFailed(s, recvDone, err))
-			}
-			c.keptAlive()
-			keepAlive.Reset(idle)
-		case <-watch.c():
-			switch watch.fire(rx.results.Load()) {
-			case stallProbe:
-				if err := s.SendControl(ioCtx, stages.ControlFinalize); err != nil {
-					return fail(c.sendFailed(s, recvDone, err))
-				}
-			case stallDead:
-				c.deps.Metrics.Stalls.Inc()
-				_ = s.Close()
-				c.join(recvDone)
-				return fail(&stages.UpstreamError{Code: "STALL", Err: ErrStalled,
-					Reason: fmt.Sprintf("no result for %d ms", c.cfg.StallTimeoutMs)})
-			}
-		case err := <-recvDone:
-			_ = s.Close()
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
-			}
-			if err == nil {
-				err = &stages.UpstreamError{CloseCode: 1000, Reason: "upstream ended the stream unasked"}
-			}
-			return fail(err)
+			err = r.audio(a)
+		case <-r.pause.c():
+			// The audio paused: ask for the pending words once,
+			// unless finals cover them or they were asked for.
+			err = r.finalize(finalizePause)
+		case <-r.keepAlive.C:
+			err = r.keepAliveNow()
+		case <-r.stall.c():
+			err = r.stallCheck()
+		case err := <-r.recvDone:
+			return r.ended(ctx, err)
 		case <-ctx.Done():
-			c.join(recvDone)
+			r.c.join(r.recvDone)
 			return context.Cause(ctx)
-		}
-	}
-}
-
-// receiver is the goroutine that reads one stream's results.
-type receiver struct {
-	c     *Connector
-	s     stages.Stream
-	out   chan<- stages.Update
-	clock *ClockMap
-	// dedupeBefore: words starting before this capture second were
-	// already emitted from an earlier stream.
-	dedupeBefore float64
-	// acked is the capture index final results cover up to; results
-	// counts every result received (the stall watch reads both).
-	acked   atomic.Int64
-	results atomic.Int64
-}
-
-// run forwards results until the stream ends. It returns nil when the
-// provider ended the stream normally.
-func (r *receiver) run(ctx, ioCtx context.Context) error {
-	rate := float64(r.c.sc.SampleRateHz)
-	for {
-		res, err := r.s.Recv(ioCtx)
-		if errors.Is(err, io.EOF) {
-			return nil
 		}
 		if err != nil {
 			return err
 		}
-		r.results.Add(1)
-		res = r.clock.MapResult(res)
-		if res.IsFinal {
-			end := int64(math.Round((res.StartSec + res.DurationSec) * rate))
-			if end > r.acked.Load() {
-				r.acked.Store(end)
-			}
-		}
-		res.Words = r.fresh(res.Words)
-		if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventResult, Result: res}); err != nil {
+	}
+}
+
+// audio takes a frame from the input into the ring and sends it, with the
+// Finalize the gate's silence calls for at its point.
+func (r *streamRun) audio(a stages.Audio) error {
+	took, err := r.st.take(a, func() error {
+		if err := r.flush(); err != nil {
 			return err
 		}
+		return r.finalize(finalizeSilence)
+	})
+	if err != nil || !took {
+		return err
 	}
+	if err := r.flush(); err != nil {
+		return err
+	}
+	r.sent()
+	return nil
 }
 
-// fresh drops words an earlier stream already emitted (from replayed
-// audio), in place.
-func (r *receiver) fresh(words []stages.Word) []stages.Word {
-	const toleranceSec = 0.001
-	kept := words[:0]
-	for _, w := range words {
-		if w.StartSec >= r.dedupeBefore-toleranceSec {
-			kept = append(kept, w)
-		} else {
-			r.c.deps.Metrics.DuplicateWords.Inc()
+// sent restarts the timers that watch the audio sent.
+func (r *streamRun) sent() {
+	r.stall.sent(r.rx.results.Load())
+	r.pause.reset()
+	r.keepAlive.Reset(r.idle)
+}
+
+// flush sends what the ring has not sent on this stream yet.
+func (r *streamRun) flush() error {
+	r.st.ring.ack(r.rx.acked.Load())
+	for a, ok := r.st.ring.next(); ok; a, ok = r.st.ring.next() {
+		if err := r.s.SendAudio(r.ioCtx, a.PCM); err != nil {
+			r.st.ring.unsend()
+			return r.sendFailed(err)
 		}
+		r.rx.clock.Sent(a)
+		r.c.sentAudio(a.Samples())
 	}
-	return kept
+	return nil
 }
 
-// sendFailed closes s after a failed send and returns the better of the
-// two errors: the receiver's, when it saw a permanent end (e.g. close
-// 1008), else the send error as a retryable upstream failure.
-func (c *Connector) sendFailed(s stages.Stream, recvDone <-chan error, sendErr error) error {
-	_ = s.Close()
-	if rerr := <-recvDone; rerr != nil && stages.Classify(rerr) == stages.ClassPermanent {
-		return rerr
+// finalize is the connector's one Finalize decision: it asks the upstream
+// to finalize what it heard, unless final results cover every word sent or
+// they were asked for already on this stream; a stall probe asks
+// regardless, to get an answer. Each Finalize sent is counted by cause.
+func (r *streamRun) finalize(cause finalizeCause) error {
+	words := r.st.wordsEnd
+	if cause != finalizeStallProbe && (r.rx.acked.Load() >= words || r.finalizedTo >= words) {
+		return nil
 	}
-	var ue *stages.UpstreamError
-	if errors.As(sendErr, &ue) {
-		return sendErr
+	if err := r.s.SendControl(r.ioCtx, stages.ControlFinalize); err != nil {
+		return r.sendFailed(err)
 	}
-	return &stages.UpstreamError{CloseCode: 1006, Reason: "send failed", Err: sendErr}
+	r.finalizedTo = words
+	r.c.finalized(cause)
+	return nil
 }
 
-// closeStream ends s after the input closed: CloseStream, then wait up to
-// CloseTimeoutMs for the receiver to forward the last results and see the
-// end of the stream.
-func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s stages.Stream, recvDone <-chan error) error {
-	if err := s.SendControl(ioCtx, stages.ControlCloseStream); err != nil {
-		_ = s.Close()
-		c.join(recvDone)
-		c.log.Warn("upstream CloseStream failed; last results may be missing", "err", err)
-		return ctxErr(ctx)
+// keepAliveNow sends a KeepAlive after KeepAliveIdleMs without audio.
+func (r *streamRun) keepAliveNow() error {
+	if err := r.s.SendControl(r.ioCtx, stages.ControlKeepAlive); err != nil {
+		return r.sendFailed(err)
 	}
-	t := time.NewTimer(time.Duration(c.cfg.CloseTimeoutMs) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case err := <-recvDone:
-		_ = s.Close()
-		if err != nil && ctx.Err() == nil {
-			c.log.Warn("upstream stream ended badly after CloseStream", "err", err)
-		}
-	case <-t.C:
-		c.log.Warn("upstream did not finish the stream in time; closing it", "timeout_ms", c.cfg.CloseTimeoutMs)
-		_ = s.Close()
-		c.join(recvDone)
-	case <-ctx.Done():
-		c.join(recvDone)
-	}
-	return ctxErr(ctx)
+	r.c.keptAlive()
+	r.keepAlive.Reset(r.idle)
+	return nil
 }
 
-// join waits for the receiving goroutine after the stream was closed; its
-// error then only says the stream ended, so it is logged, not returned.
-func (c *Connector) join(recvDone <-chan error) {
-	if err := <-recvDone; err != nil && !errors.Is(err, io.EOF) {
-		c.log.Debug("upstream receiver ended", "err", err)
+// stallCheck judges a stream that has not answered for half the stall
+// timeout: a probe first, then replacement.
+func (r *streamRun) stallCheck() error {
+	switch r.stall.fire(r.rx.results.Load()) {
+	case stallProbe:
+		return r.finalize(finalizeStallProbe)
+	case stallDead:
+		r.c.deps.Metrics.Stalls.Inc()
+		_ = r.s.Close()
+		r.c.join(r.recvDone)
+		return r.fail(&stages.UpstreamError{Code: "STALL", Err: ErrStalled,
+			Reason: fmt.Sprintf("no result for %d ms", r.c.cfg.StallTimeoutMs)})
 	}
+	return nil
+}
+
+// ended handles the receiver's end: the provider ended the stream, or it
+// failed.
+func (r *streamRun) ended(ctx context.Context, err error) error {
+	_ = r.s.Close()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if err == nil {
+		err = &stages.UpstreamError{CloseCode: 1000, Reason: "upstream ended the stream unasked"}
+	}
+	return r.fail(err)
+}
+
+// closeInput is the soft stop: the input closed. It ends the stream with
+// CloseStream and counts what no final covers as lost.
+func (r *streamRun) closeInput(ctx context.Context) error {
+	st := r.st
+	st.in = nil
+	err := r.c.closeStream(ctx, r.ioCtx, r.s, r.recvDone)
+	st.acked = max(st.acked, r.rx.acked.Load())
+	// What no final covers now is lost: evicted, or still held.
+	st.ring.ack(st.acked)
+	r.c.settleLost(st)
+	r.c.lose(st.ring.held())
+	return err
+}
+
+// sendFailed closes the stream after a failed send and returns the
+// better of the two errors: the receiver's, when it saw a permanent end
+// (e.g. close 1008), else the send error as a retryable upstream failure.
+func (r *streamRun) sendFailed(sendErr error) error {
+	return r.fail(r.c.sendFailed(r.s, r.recvDone, sendErr))
+}
+
+// fail records how far finals covered the audio before the stream ends
+// with err, and returns err.
+func (r *streamRun) fail(err error) error {
+	r.st.acked = max(r.st.acked, r.rx.acked.Load())
+	return err
 }

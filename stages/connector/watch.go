@@ -2,14 +2,61 @@ package connector
 
 import "time"
 
+// watch is a one-shot timer a connector's loop selects on: reset restarts
+// it; it fires once, d after the last reset, and not again until the next
+// reset. A watch made with a non-positive duration is disabled: c is nil
+// (never ready) and reset does nothing. Owned by the loop; not concurrent.
+//
+// The pause watch is a bare watch (it fires FinalizeIdleMs after the last
+// audio sent); the stall watch adds its verdicts on top.
+type watch struct {
+	d time.Duration // 0: disabled
+	t *time.Timer
+}
+
+// newWatch returns a stopped watch of ms milliseconds (ms ≤ 0: disabled).
+func newWatch(ms int) *watch {
+	return newWatchDuration(time.Duration(max(ms, 0)) * time.Millisecond)
+}
+
+func newWatchDuration(d time.Duration) *watch {
+	w := &watch{d: d}
+	if d > 0 {
+		w.t = time.NewTimer(d)
+		w.t.Stop()
+	}
+	return w
+}
+
+// c is the channel to select on; nil (never ready) when disabled.
+func (w *watch) c() <-chan time.Time {
+	if w.t == nil {
+		return nil
+	}
+	return w.t.C
+}
+
+// reset (re)starts the watch: it fires d from now.
+func (w *watch) reset() {
+	if w.t != nil {
+		w.t.Reset(w.d)
+	}
+}
+
+// stop releases the timer.
+func (w *watch) stop() {
+	if w.t != nil {
+		w.t.Stop()
+	}
+}
+
 // stallWatch notices a stream that takes audio but answers nothing. Armed
 // when audio is sent, it fires after half the stall timeout: if no result
 // came since it was armed, the connector sends one Finalize (a probe); if
 // still nothing came by the full timeout, the stream is declared dead. Any
-// result re-arms it. Owned by the connector's loop; not concurrent.
+// result re-arms it.
 type stallWatch struct {
-	half    time.Duration // 0: disabled
-	t       *time.Timer
+	*watch
 	armed   bool
 	probed  bool
 	seen    int64 // result count when last armed or fired
@@ -24,22 +71,9 @@ const (
 	stallDead
 )
 
+// newStallWatch returns a stall watch for timeoutMs (≤ 0: disabled).
 func newStallWatch(timeoutMs int) *stallWatch {
-	w := &stallWatch{}
-	if timeoutMs > 0 {
-		w.half = time.Duration(timeoutMs) * time.Millisecond / 2
-		w.t = time.NewTimer(w.half)
-		w.t.Stop()
-	}
-	return w
-}
-
-// c is the channel to select on; nil (never ready) when disabled.
-func (w *stallWatch) c() <-chan time.Time {
-	if w.t == nil {
-		return nil
-	}
-	return w.t.C
+	return &stallWatch{watch: newWatchDuration(time.Duration(max(timeoutMs, 0)) * time.Millisecond / 2)}
 }
 
 // sent records that audio went upstream; results is the receiver's count.
@@ -52,7 +86,7 @@ func (w *stallWatch) sent(results int64) {
 		return
 	}
 	w.armed, w.probed, w.pending, w.seen = true, false, false, results
-	w.t.Reset(w.half)
+	w.reset()
 }
 
 // fire judges the stream when the timer fired.
@@ -62,7 +96,7 @@ func (w *stallWatch) fire(results int64) stallVerdict {
 		w.seen, w.probed = results, false
 		if w.pending {
 			w.pending = false
-			w.t.Reset(w.half)
+			w.reset()
 		} else {
 			w.armed = false
 		}
@@ -71,55 +105,9 @@ func (w *stallWatch) fire(results int64) stallVerdict {
 		// The Finalize asks for everything sent so far: its answer
 		// covers the audio that was pending.
 		w.probed, w.pending = true, false
-		w.t.Reset(w.half)
+		w.reset()
 		return stallProbe
 	default:
 		return stallDead
-	}
-}
-
-func (w *stallWatch) stop() {
-	if w.t != nil {
-		w.t.Stop()
-	}
-}
-
-// pauseWatch notices that the client's audio paused: it fires once,
-// FinalizeIdleMs after the last audio sent, and not again until more
-// audio is sent. Owned by the connector's loop; not concurrent.
-type pauseWatch struct {
-	d time.Duration // 0: disabled
-	t *time.Timer
-}
-
-func newPauseWatch(idleMs int) *pauseWatch {
-	w := &pauseWatch{}
-	if idleMs > 0 {
-		w.d = time.Duration(idleMs) * time.Millisecond
-		w.t = time.NewTimer(w.d)
-		w.t.Stop()
-	}
-	return w
-}
-
-// c is the channel to select on; nil (never ready) when disabled.
-func (w *pauseWatch) c() <-chan time.Time {
-	if w.t == nil {
-		return nil
-	}
-	return w.t.C
-}
-
-// sent records that audio went upstream: the pause starts over.
-func (w *pauseWatch) sent() {
-	if w.t != nil {
-		w.t.Reset(w.d)
-	}
-}
-
-// stop releases the timer.
-func (w *pauseWatch) stop() {
-	if w.t != nil {
-		w.t.Stop()
 	}
 }

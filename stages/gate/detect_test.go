@@ -127,9 +127,8 @@ func TestGateFailsOpen(t *testing.T) {
 		{"bad window size", &stagestest.Detectors{Window: -1}, gate.Active,
 			[]run{{0, at(2500), stages.MarkNone}}, 0},
 		{"error in the hangover", &stagestest.Detectors{FailAt: 195}, gate.Active, []run{
-			{at(700), at(1800), stages.MarkNone},
-			{at(1800), at(1800), stages.MarkFinalize},
-			{at(1800), at(1900), stages.MarkQuiet},
+			{at(700), at(1500), stages.MarkSpeech},
+			{at(1500), at(1900), stages.MarkSilence},
 			{at(1900), at(2500), stages.MarkNone}, // no more marks
 		}, at(700)},
 		{"shadow", &stagestest.Detectors{FailAt: 55}, gate.Shadow,

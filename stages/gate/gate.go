@@ -19,7 +19,8 @@ const (
 	// hold back, but sends everything (to measure before switching on).
 	Shadow Mode = "shadow"
 	// Active sends upstream only speech, with pre-roll and hangover,
-	// and asks for a Finalize when the speech ends.
+	// marked with what it knows (stages.MarkSpeech, MarkSilence,
+	// MarkHold).
 	Active Mode = "active"
 )
 
@@ -50,20 +51,13 @@ type Config struct {
 	// Default 700 (Omi's first gate; its current one uses 4000);
 	// negative means none.
 	HangoverMs int
-	// FinalizeSilenceMs: after this much silence following speech (and at
-	// the latest when the hangover ends) the gate asks the connector once
-	// for a Finalize, so the utterance's words arrive without waiting for
-	// more audio. Default 300; negative means never (the connector's own
-	// pause Finalize still applies).
-	FinalizeSilenceMs int
 }
 
 // Defaults of Config.
 const (
-	DefaultThreshold         = 0.65
-	DefaultPrerollMs         = 300
-	DefaultHangoverMs        = 700
-	DefaultFinalizeSilenceMs = 300
+	DefaultThreshold  = 0.65
+	DefaultPrerollMs  = 300
+	DefaultHangoverMs = 700
 )
 
 // Validate reports an unknown mode or a threshold outside (0, 1) (zero
@@ -97,7 +91,6 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PrerollMs, DefaultPrerollMs)
 	def(&c.HangoverMs, DefaultHangoverMs)
-	def(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
 	return c
 }
 
@@ -127,9 +120,8 @@ type Stats struct {
 	// Held counts silence an active gate never sent or, in shadow mode,
 	// what it would have held (it sent them).
 	Held int64
-	// Onsets counts silence-to-speech decisions; Finalizes the Finalize
-	// requests an active gate sent.
-	Onsets, Finalizes int64
+	// Onsets counts silence-to-speech decisions.
+	Onsets int64
 }
 
 // Gate is the VAD gate stage: it decides which audio goes upstream
@@ -140,10 +132,15 @@ type Stats struct {
 // States, in active mode: SILENCE holds the last PrerollMs of audio; a
 // speech frame sends that pre-roll, then the frame (SPEECH), and every
 // frame is sent while speech goes on. The first silent frame starts the
-// HANGOVER: audio is still sent; after FinalizeSilenceMs of silence the
-// gate sends one MarkFinalize, and marks what follows MarkQuiet; after
-// HangoverMs it holds audio again (SILENCE). Speech during the hangover
-// goes back to SPEECH. Frames are split at these points, to the sample.
+// HANGOVER: audio is still sent, as stages.MarkSilence; after HangoverMs
+// the gate says it holds audio back (a stages.MarkHold) and holds it again
+// (SILENCE). Speech during the hangover goes back to SPEECH. Pre-roll and
+// speech are sent as stages.MarkSpeech. Frames are split at these points,
+// to the sample.
+//
+// The gate states facts only: whether and when to ask the upstream for a
+// Finalize is the connector's decision (connector.Config's
+// FinalizeSilenceMs), made from the marks.
 //
 // The gate fails open: when the detector fails (an error, a panic, a bad
 // probability, or it cannot be made) the gate logs it once, counts it,
@@ -157,8 +154,8 @@ type Gate struct {
 	deps   Deps
 	log    *slog.Logger
 
-	captured, sent, speech, held, onsets, finalizes atomic.Int64
-	failedOpen                                      atomic.Bool
+	captured, sent, speech, held, onsets atomic.Int64
+	failedOpen                           atomic.Bool
 }
 
 // New returns a gate for a stream of audio at rateHz. cfg should have
@@ -183,7 +180,7 @@ func (g *Gate) Stats() Stats {
 	return Stats{
 		Mode: g.mode, FailedOpen: g.failedOpen.Load(),
 		Captured: g.captured.Load(), Sent: g.sent.Load(), Speech: g.speech.Load(),
-		Held: g.held.Load(), Onsets: g.onsets.Load(), Finalizes: g.finalizes.Load(),
+		Held: g.held.Load(), Onsets: g.onsets.Load(),
 	}
 }
 

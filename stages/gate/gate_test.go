@@ -11,23 +11,25 @@ import (
 )
 
 // TestGateActiveSendsSpeechWithPrerollAndHangover walks the whole machine
-// with the defaults (pre-roll 300 ms, hangover 700 ms, Finalize after
-// 300 ms): two utterances separated by more silence than hangover and
-// pre-roll cover, so a gap opens in the capture indices sent.
+// with the defaults (pre-roll 300 ms, hangover 700 ms): two utterances
+// separated by more silence than hangover and pre-roll cover, so a gap
+// opens in the capture indices sent, where the gate says it holds audio
+// back. (Where the connector's Finalize falls for these facts:
+// TestGateAndConnectorFinalizeWhereSilenceCallsForIt in pipeline.)
 func TestGateActiveSendsSpeechWithPrerollAndHangover(t *testing.T) {
 	src := stagestest.Capture(rate, stagestest.Silence(2000), stagestest.Speech(1000), stagestest.Silence(2000), stagestest.Speech(500), stagestest.Silence(300))
 	r := newGateRig(gate.Config{Mode: gate.Active}, rate, detectors().New)
 	got := r.run(t, stagestest.Cut(src, rate, 1600))
 	td.Cmp(t, runs(t, src, got), []run{
-		{at(1700), at(3300), stages.MarkNone}, // pre-roll, speech, 300 ms of silence
-		{at(3300), at(3300), stages.MarkFinalize},
-		{at(3300), at(3700), stages.MarkQuiet}, // the rest of the hangover
-		{at(4700), at(5800), stages.MarkNone},  // gap 3.7-4.7 s; pre-roll from 4.7 s
-		{at(5800), at(5800), stages.MarkFinalize},
+		{at(1700), at(3000), stages.MarkSpeech},  // pre-roll, speech
+		{at(3000), at(3700), stages.MarkSilence}, // the hangover
+		{at(3700), at(3700), stages.MarkHold},
+		{at(4700), at(5500), stages.MarkSpeech}, // gap 3.7-4.7 s; pre-roll from 4.7 s
+		{at(5500), at(5800), stages.MarkSilence},
 	})
 	td.Cmp(t, r.g.Stats(), gate.Stats{
 		Mode: gate.Active, Captured: at(5800), Sent: at(3100), Speech: at(1500),
-		Held: at(2700), Onsets: 2, Finalizes: 2,
+		Held: at(2700), Onsets: 2,
 	})
 	td.Cmp(t, r.m.SpeechSeconds.Get(), td.N(1.5, 1e-9))
 	td.Cmp(t, r.m.HeldSeconds.Get(), td.N(2.7, 1e-9))
@@ -46,9 +48,9 @@ func TestGatePrerollIsTheLastPrerollMsBeforeOnset(t *testing.T) {
 	// frame [31500, 32200): the onset. The last speech window completes
 	// in the frame [47600, 48300); silence is counted from 48300.
 	td.Cmp(t, runs(t, src, got), []run{
-		{31500 - 4800, 48300 + 4800, stages.MarkNone},
-		{48300 + 4800, 48300 + 4800, stages.MarkFinalize},
-		{48300 + 4800, 48300 + 11200, stages.MarkQuiet},
+		{31500 - 4800, 48300, stages.MarkSpeech},
+		{48300, 48300 + 11200, stages.MarkSilence},
+		{48300 + 11200, 48300 + 11200, stages.MarkHold},
 	})
 	td.Cmp(t, got[0], td.Struct(stages.Audio{Start: 26700}, nil), "the held frame was cut to the sample")
 	st := r.g.Stats()
@@ -64,19 +66,17 @@ func TestGateSpeechReturningDuringHangover(t *testing.T) {
 	r := newGateRig(gate.Config{Mode: gate.Active}, rate, detectors().New)
 	got := r.run(t, stagestest.Cut(src, rate, 1600))
 	td.Cmp(t, runs(t, src, got), []run{
-		{at(200), at(1800), stages.MarkNone},
-		{at(1800), at(1800), stages.MarkFinalize},
-		{at(1800), at(2000), stages.MarkQuiet},
-		{at(2000), at(3300), stages.MarkNone}, // speech is back: plain audio again
-		{at(3300), at(3300), stages.MarkFinalize},
-		{at(3300), at(3700), stages.MarkQuiet},
-		{at(3700), at(4700), stages.MarkNone}, // 200 ms held, sent as pre-roll
-		{at(4700), at(4700), stages.MarkFinalize},
-		{at(4700), at(5100), stages.MarkQuiet},
+		{at(200), at(1500), stages.MarkSpeech},
+		{at(1500), at(2000), stages.MarkSilence},
+		{at(2000), at(3000), stages.MarkSpeech}, // speech is back within the hangover
+		{at(3000), at(3700), stages.MarkSilence},
+		{at(3700), at(3700), stages.MarkHold},
+		{at(3700), at(4400), stages.MarkSpeech}, // 200 ms held, sent as pre-roll
+		{at(4400), at(5100), stages.MarkSilence},
+		{at(5100), at(5100), stages.MarkHold},
 	})
 	st := r.g.Stats()
 	td.Cmp(t, st.Onsets, int64(2))
-	td.Cmp(t, st.Finalizes, int64(3))
 	td.Cmp(t, st.Held, at(200)+at(6400-5100))
 	td.Cmp(t, st.Captured, st.Sent+st.Held)
 }
@@ -89,20 +89,23 @@ func TestGateConfigShapesTheOutput(t *testing.T) {
 		want []run
 	}{
 		{"no pre-roll, short hangover", gate.Config{PrerollMs: -1, HangoverMs: 200}, []run{
-			{at(1000), at(1700), stages.MarkNone},
-			{at(1700), at(1700), stages.MarkFinalize}, // at the hangover's end at the latest
+			{at(1000), at(1500), stages.MarkSpeech},
+			{at(1500), at(1700), stages.MarkSilence},
+			{at(1700), at(1700), stages.MarkHold},
 		}},
 		{"no hangover", gate.Config{HangoverMs: -1}, []run{
-			{at(700), at(1500), stages.MarkNone},
-			{at(1500), at(1500), stages.MarkFinalize},
+			{at(700), at(1500), stages.MarkSpeech},
+			{at(1500), at(1500), stages.MarkHold},
 		}},
-		{"no Finalize", gate.Config{FinalizeSilenceMs: -1, HangoverMs: 400}, []run{
-			{at(700), at(1900), stages.MarkNone},
+		{"hangover 400 ms", gate.Config{HangoverMs: 400}, []run{
+			{at(700), at(1500), stages.MarkSpeech},
+			{at(1500), at(1900), stages.MarkSilence},
+			{at(1900), at(1900), stages.MarkHold},
 		}},
-		{"long pre-roll", gate.Config{PrerollMs: 5000, FinalizeSilenceMs: 100, HangoverMs: 150}, []run{
-			{0, at(1600), stages.MarkNone},
-			{at(1600), at(1600), stages.MarkFinalize},
-			{at(1600), at(1650), stages.MarkQuiet}, // split mid-frame
+		{"long pre-roll", gate.Config{PrerollMs: 5000, HangoverMs: 150}, []run{
+			{0, at(1500), stages.MarkSpeech},
+			{at(1500), at(1650), stages.MarkSilence}, // split mid-frame
+			{at(1650), at(1650), stages.MarkHold},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,7 +128,7 @@ func TestGateThresholdIsStrict(t *testing.T) {
 		return 0.65 // not above the threshold
 	}
 	r := newGateRig(gate.Config{Mode: gate.Active}, rate, det.New)
-	td.Cmp(t, runs(t, src, r.run(t, stagestest.Cut(src, rate, 1600))), []run{{at(200), at(1000), stages.MarkNone}})
+	td.Cmp(t, runs(t, src, r.run(t, stagestest.Cut(src, rate, 1600))), []run{{at(200), at(1000), stages.MarkSpeech}})
 }
 
 // TestGateShadowSendsEverythingButCounts: same audio as the active test;

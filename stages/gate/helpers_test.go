@@ -54,28 +54,28 @@ func (r *gateRig) run(t *testing.T, frames []stages.Audio) []stages.Audio {
 }
 
 // run is a merged run of gate output: contiguous audio with one mark, or
-// a MarkFinalize (Start == End).
+// a MarkHold (Start == End).
 type run struct {
 	Start, End int64
 	Mark       stages.Mark
 }
 
 // runs merges the gate's output into runs, after checking that every
-// sample sent is the captured sample at its Start and that a MarkFinalize
+// sample sent is the captured sample at its Start and that a MarkHold
 // carries no audio.
 func runs(t *testing.T, src []byte, got []stages.Audio) []run {
 	t.Helper()
 	var out []run
 	for _, a := range got {
-		if a.Mark == stages.MarkFinalize {
-			td.Cmp(t, len(a.PCM), 0, "a MarkFinalize carries no audio")
+		if a.Mark == stages.MarkHold {
+			td.Cmp(t, len(a.PCM), 0, "a MarkHold carries no audio")
 			out = append(out, run{a.Start, a.Start, a.Mark})
 			continue
 		}
 		if !bytes.Equal(a.PCM, src[2*a.Start:2*a.End()]) {
 			t.Errorf("audio at %d..%d is not the captured audio there", a.Start, a.End())
 		}
-		if k := len(out) - 1; k >= 0 && out[k].Mark == a.Mark && out[k].End == a.Start && out[k].Mark != stages.MarkFinalize {
+		if k := len(out) - 1; k >= 0 && out[k].Mark == a.Mark && out[k].End == a.Start && out[k].Mark != stages.MarkHold {
 			out[k].End = a.End()
 			continue
 		}

@@ -28,27 +28,20 @@ type gateRun struct {
 	det    *detection // nil: pass everything through (off, or failed open)
 	shadow bool
 
-	phase   gatePhase
-	preroll []stages. // held audio, contiguous, in capture order
-		Audio
-	prerolled int64 // samples in preroll
-	silent    int64 // silence samples sent since the speech ended
-	finalized bool  // the MarkFinalize of this silence was sent
+	phase     gatePhase
+	preroll   []stages.Audio // held audio, contiguous, in capture order
+	prerolled int64          // samples in preroll
+	silent    int64          // silence samples sent since the speech ended
 
 	prerollN, hangN int64 // samples; 0 means none
-	finN            int64 // samples; -1 means never
 }
 
 func (g *Gate) newRun(ctx context.Context, out chan<- stages.Audio) *gateRun {
 	ms := func(v int) int64 { return int64(max(v, 0)) * int64(g.rateHz) / 1000 }
-	r := &gateRun{
+	return &gateRun{
 		g: g, ctx: ctx, out: out, shadow: g.mode == Shadow,
-		prerollN: ms(g.cfg.PrerollMs), hangN: ms(g.cfg.HangoverMs), finN: -1,
+		prerollN: ms(g.cfg.PrerollMs), hangN: ms(g.cfg.HangoverMs),
 	}
-	if g.cfg.FinalizeSilenceMs >= 0 {
-		r.finN = min(ms(g.cfg.FinalizeSilenceMs), r.hangN)
-	}
-	return r
 }
 
 // frame handles one frame from the input.
@@ -67,7 +60,7 @@ func (r *gateRun) frame(a stages.Audio) error {
 		g.failOpen(err)
 		if r.shadow { // the pre-roll was sent already
 			r.clearPreroll()
-		} else if err := r.flushPreroll(); err != nil {
+		} else if err := r.flushPreroll(stages.MarkNone); err != nil {
 			return err
 		}
 		return r.send(a)
@@ -91,11 +84,12 @@ func (r *gateRun) step(a stages.Audio, speech bool) error {
 		if r.phase == phaseSilence {
 			r.g.onsets.Add(1)
 			r.g.deps.Metrics.Onsets.Inc()
-			if err := r.flushPreroll(); err != nil {
+			if err := r.flushPreroll(stages.MarkSpeech); err != nil {
 				return err
 			}
 		}
-		r.phase, r.silent, r.finalized = phaseSpeech, 0, false
+		r.phase, r.silent = phaseSpeech, 0
+		a.Mark = stages.MarkSpeech
 		return r.emit(a)
 	}
 	if r.phase == phaseSilence {
@@ -106,41 +100,27 @@ func (r *gateRun) step(a stages.Audio, speech bool) error {
 	return r.hangover(a)
 }
 
-// hangover sends the silence after speech, split where the Finalize is
-// due and where the hangover ends; what is left is held as pre-roll.
+// hangover sends the silence after speech (MarkSilence) until HangoverMs
+// of it went out, split where the hangover ends; there it says that it
+// holds audio back from then on (MarkHold) and holds the rest as pre-roll.
 func (r *gateRun) hangover(a stages.Audio) error {
-	for {
-		if !r.finalized && r.finN >= 0 && r.silent >= r.finN {
-			r.finalized = true
-			if !r.shadow {
-				r.g.finalizes.Add(1)
-			}
-			if err := r.emit(stages.Audio{Start: a.Start, SampleRateHz: a.SampleRateHz, Mark: stages.MarkFinalize}); err != nil {
-				return err
-			}
-		}
-		if r.silent >= r.hangN {
-			r.phase = phaseSilence
-			r.hold(a)
-			return nil
-		}
-		if a.Samples() == 0 {
-			return nil
-		}
-		limit := r.hangN - r.silent
-		if !r.finalized && r.finN >= 0 {
-			limit = min(limit, r.finN-r.silent)
-		}
-		part, rest := splitAudio(a, limit)
-		if r.finalized {
-			part.Mark = stages.MarkQuiet
-		}
+	part, rest := a.Split(r.hangN - r.silent)
+	if part.Samples() > 0 {
+		part.Mark = stages.MarkSilence
 		if err := r.emit(part); err != nil {
 			return err
 		}
 		r.silent += part.Samples()
-		a = rest
 	}
+	if r.silent < r.hangN {
+		return nil
+	}
+	r.phase = phaseSilence
+	if err := r.emit(stages.Audio{Start: rest.Start, SampleRateHz: a.SampleRateHz, Mark: stages.MarkHold}); err != nil {
+		return err
+	}
+	r.hold(rest)
+	return nil
 }
 
 // hold keeps a as pre-roll, dropping (and counting as held) whatever is
@@ -160,15 +140,16 @@ func (r *gateRun) hold(a stages.Audio) {
 			head.Release()
 			r.preroll = slices.Delete(r.preroll, 0, 1)
 		} else {
-			_, r.preroll[0] = splitAudio(head, n)
+			_, r.preroll[0] = head.Split(n)
 		}
 	}
 }
 
-// flushPreroll emits the held pre-roll, oldest first.
-func (r *gateRun) flushPreroll() error {
+// flushPreroll emits the held pre-roll, oldest first, marked mark.
+func (r *gateRun) flushPreroll(mark stages.Mark) error {
 	for i, a := range r.preroll {
 		r.preroll[i] = stages.Audio{}
+		a.Mark = mark
 		if err := r.emit(a); err != nil {
 			return err
 		}
@@ -222,16 +203,4 @@ func (r *gateRun) send(a stages.Audio) error {
 	}
 	r.g.sent.Add(a.Samples())
 	return nil
-}
-
-// splitAudio cuts a after n samples (0 ≤ n); the parts share a's array
-// but neither can grow into the other, and neither owns it (not Pooled).
-func splitAudio(a stages.Audio, n int64) (head, tail stages.Audio) {
-	n = min(n, a.Samples())
-	a.Pooled = false
-	head, tail = a, a
-	head.PCM = a.PCM[: 2*n : 2*n]
-	tail.PCM = a.PCM[2*n:]
-	tail.Start = a.Start + n
-	return head, tail
 }

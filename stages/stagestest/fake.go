@@ -91,6 +91,29 @@ type Stream struct {
 	closeOnce sync.Once
 	// Closes counts Close calls.
 	Closes atomic.Int64
+
+	mu   sync.Mutex
+	sent []Sent
+}
+
+// Sent is one thing the connector sent on a Stream: Samples of audio, or
+// a Control (Samples 0).
+type Sent struct {
+	Samples int
+	Control stages.Control
+}
+
+// Sent returns, in order, what was sent on s so far.
+func (s *Stream) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Sent(nil), s.sent...)
+}
+
+func (s *Stream) record(e Sent) {
+	s.mu.Lock()
+	s.sent = append(s.sent, e)
+	s.mu.Unlock()
 }
 
 var _ stages.Stream = (*Stream)(nil)
@@ -115,6 +138,7 @@ func (s *Stream) SendAudio(_ context.Context, pcm []byte) error {
 	}
 	select {
 	case s.Audio <- append([]byte(nil), pcm...):
+		s.record(Sent{Samples: len(pcm) / 2})
 		return nil
 	case <-s.closed:
 		return ErrClosed
@@ -130,6 +154,7 @@ func (s *Stream) SendControl(_ context.Context, c stages.Control) error {
 	}
 	select {
 	case s.Controls <- c:
+		s.record(Sent{Control: c})
 		return nil
 	case <-s.closed:
 		return ErrClosed

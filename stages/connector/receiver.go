@@ -1,0 +1,68 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"sync/atomic"
+
+	"earshot/stages"
+)
+
+// receiver is the goroutine that reads one stream's results.
+type receiver struct {
+	c     *Connector
+	s     stages.Stream
+	out   chan<- stages.Update
+	clock *ClockMap
+	// dedupeBefore: words starting before this capture second were
+	// already emitted from an earlier stream.
+	dedupeBefore float64
+	// acked is the capture index final results cover up to; results
+	// counts every result received (the stall watch reads both).
+	acked   atomic.Int64
+	results atomic.Int64
+}
+
+// run forwards results until the stream ends. It returns nil when the
+// provider ended the stream normally.
+func (r *receiver) run(ctx, ioCtx context.Context) error {
+	rate := float64(r.c.sc.SampleRateHz)
+	for {
+		res, err := r.s.Recv(ioCtx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.results.Add(1)
+		res = r.clock.MapResult(res)
+		if res.IsFinal {
+			end := int64(math.Round((res.StartSec + res.DurationSec) * rate))
+			if end > r.acked.Load() {
+				r.acked.Store(end)
+			}
+		}
+		res.Words = r.fresh(res.Words)
+		if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventResult, Result: res}); err != nil {
+			return err
+		}
+	}
+}
+
+// fresh drops words an earlier stream already emitted (from replayed
+// audio), in place.
+func (r *receiver) fresh(words []stages.Word) []stages.Word {
+	const toleranceSec = 0.001
+	kept := words[:0]
+	for _, w := range words {
+		if w.StartSec >= r.dedupeBefore-toleranceSec {
+			kept = append(kept, w)
+		} else {
+			r.c.deps.Metrics.DuplicateWords.Inc()
+		}
+	}
+	return kept
+}
