@@ -1,19 +1,20 @@
 package emulate
 
 import (
-	"encoding/binary"
 	"fmt"
 
+	"earshot/internal/energy"
 	"earshot/stages"
 )
 
 // Energy-test thresholds. They are part of EnergyTest's contract: tests
 // build signals against them.
 const (
-	// EnergyFrameMs is the length of one analysis frame.
-	EnergyFrameMs = 10
-	// EnergyLoudRMS: a frame is loud if its RMS is above this (≈ -30 dBFS).
-	EnergyLoudRMS = 1000
+	// EnergyFrameMs is the length of one analysis frame (energy.FrameMs).
+	EnergyFrameMs = energy.FrameMs
+	// EnergyLoudRMS: a frame is loud if its RMS is above this (≈ -30 dBFS);
+	// it is energy.LoudRMS, the rule the client's SpeechOnset uses too.
+	EnergyLoudRMS = energy.LoudRMS
 	// EnergyGapMs of non-loud frames end a burst.
 	EnergyGapMs = 200
 	// EnergySpeakerPeak: a burst whose peak |sample| is above this is
@@ -31,7 +32,8 @@ const (
 // EnergyGapMs of non-loud frames follow it; its end is the end of its last
 // loud frame. Each burst is one word, "t<startMs>" (e.g. "t1500"), with the
 // same punctuated form, confidence 1, and speaker 1 if the peak |sample| of
-// its loud frames is above EnergySpeakerPeak, else 0.
+// its loud frames is above EnergySpeakerPeak, else 0. Framing and loudness
+// are energy.Meter's and energy.Level.Loud's.
 //
 // Partial frames carry over between Accept calls. Flush closes an open burst
 // at the end of its last loud frame; a partial frame stays pending and is
@@ -39,64 +41,50 @@ const (
 //
 // It never fails, holds no resources, and may be called concurrently.
 func EnergyTest(sampleRateHz int) (Recognizer, error) {
-	return &energy{rate: int64(max(sampleRateHz, 1))}, nil
+	return &energyTest{meter: energy.NewMeter(sampleRateHz)}, nil
 }
 
-type energy struct {
-	rate int64
+// energyTest is EnergyTest's recognizer: the bursts of one stream.
+type energyTest struct {
+	meter  *energy.Meter
+	frames []energy.Frame // scratch: the frames one Accept completes
 
-	frame    int64 // index of the frame being filled
-	pending  []int16
-	sumSq    int64 // sum of squares of pending
-	peak     int   // peak |sample| of pending
 	inBurst  bool
 	start    int64 // first loud frame of the open burst
 	lastLoud int64 // last loud frame of the open burst
 	burstPk  int   // peak |sample| over the burst's loud frames
 }
 
-// frameLen is the number of samples in frame k.
-func (e *energy) frameLen(k int64) int {
-	return int((k+1)*e.rate/100 - k*e.rate/100)
-}
-
-func (e *energy) Accept(pcm []byte) []stages.Word {
+func (e *energyTest) Accept(pcm []byte) []stages.Word {
+	// Accept takes whole samples (the server carries an odd byte over
+	// itself); a stray odd byte is dropped, as it always was, rather
+	// than carried into the next call as energy.Meter would.
+	e.frames = e.meter.Append(e.frames[:0], pcm[:len(pcm)&^1])
 	var words []stages.Word
-	for i := 0; i+1 < len(pcm); i += 2 {
-		s := int(int16(binary.LittleEndian.Uint16(pcm[i:])))
-		e.pending = append(e.pending, int16(s))
-		e.sumSq += int64(s) * int64(s)
-		e.peak = max(e.peak, s, -s)
-		for len(e.pending) >= e.frameLen(e.frame) {
-			if w, ok := e.endFrame(); ok {
-				words = append(words, w)
-			}
+	for _, f := range e.frames {
+		if w, ok := e.judge(f); ok {
+			words = append(words, w)
 		}
 	}
 	return words
 }
 
-// endFrame judges the complete pending frame and advances to the next one.
-// It reports the word a burst completes, if any.
-func (e *energy) endFrame() (stages.Word, bool) {
-	n := int64(len(e.pending))
-	loud := n > 0 && e.sumSq > EnergyLoudRMS*EnergyLoudRMS*n
-	k, peak := e.frame, e.peak
-	e.frame++
-	e.pending, e.sumSq, e.peak = e.pending[:0], 0, 0
-
-	switch {
+// judge takes the next complete frame. It reports the word a burst
+// completes, if any.
+func (e *energyTest) judge(f energy.Frame) (stages.Word, bool) {
+	k := f.Index
+	switch loud := f.Loud(); {
 	case loud && !e.inBurst:
-		e.inBurst, e.start, e.lastLoud, e.burstPk = true, k, k, peak
+		e.inBurst, e.start, e.lastLoud, e.burstPk = true, k, k, f.Peak
 	case loud:
-		e.lastLoud, e.burstPk = k, max(e.burstPk, peak)
+		e.lastLoud, e.burstPk = k, max(e.burstPk, f.Peak)
 	case e.inBurst && (k-e.lastLoud)*EnergyFrameMs >= EnergyGapMs:
 		return e.closeBurst(), true
 	}
 	return stages.Word{}, false
 }
 
-func (e *energy) closeBurst() stages.Word {
+func (e *energyTest) closeBurst() stages.Word {
 	e.inBurst = false
 	startMs := e.start * EnergyFrameMs
 	name := fmt.Sprintf("t%d", startMs)
@@ -114,7 +102,7 @@ func (e *energy) closeBurst() stages.Word {
 	}
 }
 
-func (e *energy) Flush() []stages.Word {
+func (e *energyTest) Flush() []stages.Word {
 	if !e.inBurst {
 		return nil
 	}

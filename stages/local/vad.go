@@ -2,25 +2,13 @@
 
 package local
 
-import "math"
+import "earshot/internal/energy"
 
-// Speech detector tuning (16 kHz frames of 10 ms).
+// Speech detector tuning (16 kHz frames of 10 ms). The noise-floor rule
+// and its constants (margin, absolute minimum, window, smoothing, start
+// cap) are energy.Floor's.
 const (
-	vadFrame = 160
-	// vadMarginDB: a frame is speech when its energy is this far above
-	// the noise floor...
-	vadMarginDB = 12.0
-	// vadMinDB: ...and above this absolute level (dBFS).
-	vadMinDB = -60.0
-	// vadWindow frames: the noise floor is the lowest (smoothed) frame
-	// energy of the last 1.5 s; speech has gaps far shorter than that.
-	vadWindow = 150
-	// vadSmooth frames are averaged before taking the minimum, so that
-	// one silent frame does not pull the floor down.
-	vadSmooth = 3
-	// vadFloorStartDB caps the floor until the window is full, in case
-	// the stream starts with speech.
-	vadFloorStartDB = -50.0
+	vadFrame = ModelRateHz * energy.FrameMs / 1000 // 160 samples
 	// vadOnsetFrames consecutive speech frames start an utterance.
 	vadOnsetFrames = 3
 	// vadPrerollMs of audio before the onset are decoded with it.
@@ -30,35 +18,17 @@ const (
 )
 
 // detector is an energy speech detector over a minimum-statistics noise
-// floor.
+// floor: energy.Floor's adaptive rule on energy.Measure's dBFS.
+//
+// It measures the frames stream.go cuts rather than cutting them with an
+// energy.Meter, because the stream's frames follow its decoder chunks (a
+// Finalize judges a short last frame, and the next frame starts where it
+// ended), which a fixed grid would move.
 type detector struct {
-	recent [vadSmooth]float64 // last frame energies, dBFS
-	window [vadWindow]float64 // last smoothed energies
-	n      int                // frames seen
+	floor energy.Floor
 }
 
 // speech classifies one frame (any length > 0).
 func (d *detector) speech(frame []int16) bool {
-	var sum float64
-	for _, s := range frame {
-		v := float64(s)
-		sum += v * v
-	}
-	e := 10 * math.Log10(sum/float64(len(frame))/(32768*32768)+1e-10) // ≥ -100 dBFS
-	d.recent[d.n%vadSmooth] = e
-	var smooth float64
-	k := min(d.n+1, vadSmooth)
-	for _, v := range d.recent[:k] {
-		smooth += v
-	}
-	d.window[d.n%vadWindow] = smooth / float64(k)
-	d.n++
-	floor := math.Inf(1)
-	for _, v := range d.window[:min(d.n, vadWindow)] {
-		floor = min(floor, v)
-	}
-	if d.n < vadWindow {
-		floor = min(floor, vadFloorStartDB)
-	}
-	return e >= floor+vadMarginDB && e >= vadMinDB
+	return d.floor.Speech(energy.Measure(frame).DBFS())
 }
