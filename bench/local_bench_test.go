@@ -13,6 +13,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	streamclient "earshot/client"
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
@@ -22,7 +23,7 @@ import (
 // demoClip is fixtures/speech-synth/demo-16k.wav as mono 16 kHz PCM.
 func demoClip(b *testing.B) []byte {
 	b.Helper()
-	raw, err := os.ReadFile(filepath.Join(testrig.SynthDir(b), "demo-16k.wav"))
+	raw, err := os.ReadFile(filepath.Join(testfix.SynthDir(b), "demo-16k.wav"))
 	td.Require(b).CmpNoError(err)
 	w, err := streamclient.ParseWAV(raw)
 	td.Require(b).CmpNoError(err)
@@ -51,7 +52,7 @@ func BenchmarkLocalCPU(b *testing.B) {
 	}
 
 	b.Run("direct", func(b *testing.B) {
-		p := testrig.LocalProvider(b, local.Config{PoolSize: 1})
+		p := testfix.LocalProvider(b, local.Config{PoolSize: 1})
 		ctx := context.Background()
 		cpu0, wall0 := cpuNow(), time.Now()
 		for b.Loop() {
@@ -72,7 +73,7 @@ func BenchmarkLocalCPU(b *testing.B) {
 	})
 
 	b.Run("gateway", func(b *testing.B) {
-		p := testrig.LocalProvider(b, local.Config{PoolSize: 1})
+		p := testfix.LocalProvider(b, local.Config{PoolSize: 1})
 		ended := make(chan pipeline.SessionSummary, 1)
 		_, url := testrig.StartGatewayProvider(b, p, pipeline.Config{}, pipeline.Deps{
 			OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },

@@ -18,6 +18,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"earshot/client"
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/stages"
 	"earshot/stages/connector"
@@ -106,11 +107,11 @@ var gatePausesMs = []int{3000, 600, 8000, 1000, 12000, 2000, 15000, 800, 20000, 
 // 8 kHz. The detector runs on every window, silence included; sent-% is
 // the share of the audio the gate let through.
 func BenchmarkGateSilero(b *testing.B) {
-	m, err := silero.Load(testrig.VADModel(b))
+	m, err := silero.Load(testfix.VADModel(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	conv, _ := testrig.JoinClips(testrig.Clips16k(b, testrig.SynthDir(b), nil), gatePausesMs, 50, 5)
+	conv, _ := testrig.JoinClips(testrig.Clips16k(b, testfix.SynthDir(b), nil), gatePausesMs, 50, 5)
 	wav := &client.WAV{Format: client.FormatPCM, SampleRate: testrig.ConversationRateHz, Channels: 1,
 		BitsPerSample: 16, Data: conv.PCM}
 	for _, rateHz := range []int{16000, 8000} {

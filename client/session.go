@@ -1,8 +1,8 @@
 package client
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -21,9 +21,6 @@ import (
 
 // Segment is a transcript segment as the server sends it.
 type Segment = protocol.Segment
-
-// pingAnswer is what the app sends back for the server's text "ping".
-var pingAnswer = []byte{0x8A, 0x00}
 
 // Who closed a session.
 const (
@@ -324,12 +321,12 @@ func (s *session) read(conn *websocket.Conn) error {
 			return err
 		}
 		now := time.Now()
-		if typ == websocket.MessageText && string(b) == "ping" {
+		if typ == websocket.MessageText && bytes.Equal(b, protocol.Ping) {
 			s.mu.Lock()
 			s.pings++
 			s.mu.Unlock()
 			// Answered like the app; a failure shows up on the next Read.
-			_ = conn.Write(context.Background(), websocket.MessageBinary, pingAnswer)
+			_ = conn.Write(context.Background(), websocket.MessageBinary, protocol.PingAnswer)
 			continue
 		}
 		s.handle(b, now)
@@ -338,46 +335,35 @@ func (s *session) read(conn *websocket.Conn) error {
 
 // handle applies one text frame received at now.
 func (s *session) handle(b []byte, now time.Time) {
-	trim := strings.TrimSpace(string(b))
-	switch {
-	case strings.HasPrefix(trim, "["):
-		var segs []Segment
-		if json.Unmarshal(b, &segs) != nil {
-			return
-		}
+	segs, e, err := protocol.Decode(b)
+	if err != nil {
+		return // the ping, or text that is not the protocol's
+	}
+	if segs != nil {
 		s.upsert(segs, now)
-	case strings.HasPrefix(trim, "{"):
-		var e struct {
-			Type       string   `json:"type"`
-			Status     string   `json:"status"`
-			StatusText string   `json:"status_text"`
-			SegmentIDs []string `json:"segment_ids"`
+		return
+	}
+	switch e.Type {
+	case protocol.TypeServiceStatus:
+		s.mu.Lock()
+		s.statuses = append(s.statuses, e.Status)
+		s.mu.Unlock()
+		text := e.Status
+		if e.StatusText != "" {
+			text += ": " + e.StatusText
 		}
-		if json.Unmarshal(b, &e) != nil {
-			return
-		}
-		switch e.Type {
-		case "service_status":
-			s.mu.Lock()
-			s.statuses = append(s.statuses, e.Status)
-			s.mu.Unlock()
-			text := e.Status
-			if e.StatusText != "" {
-				text += ": " + e.StatusText
+		s.emit(Event{Session: s.idx, Kind: EventStatus, Elapsed: now.Sub(s.start), Text: text})
+	case protocol.TypeSegmentsDeleted:
+		s.mu.Lock()
+		for _, id := range e.SegmentIDs {
+			if _, ok := s.segs[id]; ok && !s.deleted[id] {
+				s.nDeleted++
 			}
-			s.emit(Event{Session: s.idx, Kind: EventStatus, Elapsed: now.Sub(s.start), Text: text})
-		case "segments_deleted":
-			s.mu.Lock()
-			for _, id := range e.SegmentIDs {
-				if _, ok := s.segs[id]; ok && !s.deleted[id] {
-					s.nDeleted++
-				}
-				s.deleted[id] = true
-			}
-			s.recount()
-			s.mu.Unlock()
-			s.emit(Event{Session: s.idx, Kind: EventDeleted, Elapsed: now.Sub(s.start), Text: strings.Join(e.SegmentIDs, " ")})
+			s.deleted[id] = true
 		}
+		s.recount()
+		s.mu.Unlock()
+		s.emit(Event{Session: s.idx, Kind: EventDeleted, Elapsed: now.Sub(s.start), Text: strings.Join(e.SegmentIDs, " ")})
 	}
 }
 

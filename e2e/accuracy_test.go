@@ -9,9 +9,9 @@ package e2e_test
 //	go test -tags pocketsphinx -run TestAccuracyThroughGateway -v -count=1 ./e2e/
 //
 // Subtests: synth (the repository's fixtures/speech-synth,
-// testrig.SynthDir) and shared (the real-speech clips of
+// testfix.SynthDir) and shared (the real-speech clips of
 // ../shared/fixtures/speech or $EARSHOT_SPEECH_FIXTURES,
-// testrig.SpeechDir); each is skipped when its folder is absent.
+// testfix.SpeechDir); each is skipped when its folder is absent.
 //
 // Measured (2 cores): synth, 8 clips, 135 words: 39.3% direct, 39.3%
 // through the gateway. shared, 12 clips, 103 words: 20.4% direct, 20.4%
@@ -38,6 +38,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	streamclient "earshot/client"
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
@@ -71,10 +72,10 @@ type speechClip struct {
 
 func TestAccuracyThroughGateway(t *testing.T) {
 	t.Run("synth", func(t *testing.T) {
-		compareAccuracy(t, loadSpeechClips(t, testrig.SynthDir(t)))
+		compareAccuracy(t, loadSpeechClips(t, testfix.SynthDir(t)))
 	})
 	t.Run("shared", func(t *testing.T) {
-		compareAccuracy(t, loadSpeechClips(t, testrig.SpeechDir(t)))
+		compareAccuracy(t, loadSpeechClips(t, testfix.SpeechDir(t)))
 	})
 }
 
@@ -100,7 +101,7 @@ func compareAccuracy(t *testing.T, clips []speechClip) {
 	}
 
 	start := time.Now()
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 	for i, c := range clips {
 		directHyp[i] = decodeDirect(t, p, c)
 		scores[i].direct = streamclient.WER(c.ref, directHyp[i])
@@ -109,7 +110,7 @@ func compareAccuracy(t *testing.T, clips []speechClip) {
 	directTook := time.Since(start)
 
 	start = time.Now()
-	tap := &tapProvider{Provider: testrig.LocalProvider(t, local.Config{PoolSize: 1})}
+	tap := &tapProvider{Provider: testfix.LocalProvider(t, local.Config{PoolSize: 1})}
 	ended := make(chan pipeline.SessionSummary, 1)
 	_, url := testrig.StartGatewayProvider(t, tap, pipeline.Config{}, pipeline.Deps{
 		OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },

@@ -25,6 +25,7 @@ import (
 
 	streamclient "earshot/client"
 	"earshot/emulate"
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/protocol"
@@ -61,7 +62,7 @@ const (
 // and returns it with its reference.
 func synthConversation(t *testing.T) (testrig.Joined, string) {
 	t.Helper()
-	j, ref := testrig.JoinClips(testrig.Clips16k(t, testrig.SynthDir(t), nil), gatePausesMs, gateNoiseAmp, gateNoiseSeed)
+	j, ref := testrig.JoinClips(testrig.Clips16k(t, testfix.SynthDir(t), nil), gatePausesMs, gateNoiseAmp, gateNoiseSeed)
 	td.Require(t).Cmp(j.SilenceFraction(), td.Gte(0.5), "a conversation is at least half silence")
 	return j, ref
 }
@@ -111,7 +112,7 @@ func streamConversation(t *testing.T, url string, ended <-chan pipeline.SessionS
 // segment), and "words" with segments never merged, so that every burst's
 // own times are compared, those inside a clip too.
 func TestGateKeepsTheCaptureClock(t *testing.T) {
-	m, err := silero.Load(testrig.VADModel(t))
+	m, err := silero.Load(testfix.VADModel(t))
 	td.Require(t).CmpNoError(err)
 	conv, _ := synthConversation(t)
 	_, dgURL := testrig.StartEmulator(t, emulate.Config{})

@@ -33,6 +33,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	streamclient "earshot/client"
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
@@ -82,7 +83,7 @@ type gateCost struct {
 }
 
 func TestGateCostVersusAccuracy(t *testing.T) {
-	m, err := silero.Load(testrig.VADModel(t))
+	m, err := silero.Load(testfix.VADModel(t))
 	td.Require(t).CmpNoError(err)
 	det := silero.Detectors(m)
 	t.Run("synth", func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestGateCostVersusAccuracy(t *testing.T) {
 		measureGateCost(t, det, conv, ref)
 	})
 	t.Run("shared", func(t *testing.T) {
-		conv, ref := testrig.JoinClips(testrig.Clips16k(t, testrig.SpeechDir(t), nil), gatePausesMs, gateNoiseAmp, gateNoiseSeed)
+		conv, ref := testrig.JoinClips(testrig.Clips16k(t, testfix.SpeechDir(t), nil), gatePausesMs, gateNoiseAmp, gateNoiseSeed)
 		td.Require(t).Cmp(conv.SilenceFraction(), td.Gte(0.5), "a conversation is at least half silence")
 		measureGateCost(t, det, conv, ref)
 	})
@@ -152,7 +153,7 @@ func measureGateCost(t *testing.T, det stages.DetectorFactory, conv testrig.Join
 func gateCostOf(t *testing.T, det stages.DetectorFactory, c gateCase, conv testrig.Joined, ref string) gateCost {
 	t.Helper()
 	require := td.Require(t)
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 	defer func() { _ = p.Close() }()
 	tap := &tapProvider{Provider: p}
 	ended := make(chan pipeline.SessionSummary, 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/testfix"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/protocol"
@@ -28,7 +29,7 @@ import (
 // ends its decoder serves the next session. Refusals do not open the
 // circuit breaker (the recognizer is busy, not down).
 func TestLocalAdmission(t *testing.T) {
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 	_, url := testrig.StartGatewayProvider(t, p, pipeline.Config{
 		Connector: connector.Config{Backoff: retry.BackoffConfig{BaseMs: 20, CapMs: 50, Attempts: 2}},
 		Breaker:   retry.BreakerConfig{FailureThreshold: 1},

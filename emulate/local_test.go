@@ -15,7 +15,7 @@ import (
 
 	"earshot/client"
 	"earshot/emulate"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
@@ -33,7 +33,7 @@ func localEmulator(t *testing.T, poolSize int, gram string) (*harness, *deepgram
 	t.Helper()
 	// Closed at the end of the test, after the emulator (cleanups run
 	// last registered first).
-	p := testrig.LocalProvider(t, local.Config{PoolSize: poolSize, JSGFPath: gram})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: poolSize, JSGFPath: gram})
 	h := newHarness(t, emulate.Config{APIKey: testKey, Recognizer: emulate.FromProvider(p)})
 	dg, err := deepgram.New(deepgram.Config{URL: "ws" + strings.TrimPrefix(h.base, "http") + "/v1/listen", APIKey: testKey})
 	td.Require(t).CmpNoError(err)
@@ -51,7 +51,7 @@ type speechClip struct {
 // names.
 func speechClips(t *testing.T) []speechClip {
 	t.Helper()
-	dir := testrig.SynthDir(t)
+	dir := testfix.SynthDir(t)
 	f, err := os.Open(filepath.Join(dir, "transcripts.tsv"))
 	td.Require(t).CmpNoError(err)
 	defer f.Close()
@@ -105,10 +105,10 @@ func transcribe(t *testing.T, dg stages.Provider, rate int, pcm []byte) []stages
 // provider gets the exact words, in finals that tile the stream, with
 // times inside it.
 func TestLocalRecognizerThroughDeepgram(t *testing.T) {
-	testrig.ModelDir(t) // skip once, not per clip
+	testfix.ModelDir(t) // skip once, not per clip
 	for _, c := range speechClips(t) {
 		t.Run(c.name, func(t *testing.T) {
-			gram, _ := testrig.Grammar(t, c.ref)
+			gram, _ := testfix.Grammar(t, c.ref)
 			h, dg := localEmulator(t, 1, gram)
 			rs := transcribe(t, dg, c.rate, c.pcm)
 			seconds := float64(len(c.pcm)/2) / float64(c.rate)
@@ -138,7 +138,7 @@ func TestLocalRecognizerThroughDeepgram(t *testing.T) {
 // first has ended.
 func TestLocalRecognizerAtCapacity(t *testing.T) {
 	c := speechClips(t)[0]
-	gram, _ := testrig.Grammar(t, c.ref)
+	gram, _ := testfix.Grammar(t, c.ref)
 	h, dg := localEmulator(t, 1, gram)
 	ctx := testCtx(t)
 	sc := stages.StreamConfig{SampleRateHz: testRate, Channels: 1, Language: "en"}

@@ -2,9 +2,12 @@
 // routes, client authentication, limits, draining, and the graph of stages
 // that serves each client session.
 //
-// Stage contracts and implementations live in package stages; this package
-// creates their channels, sizes them, starts every stage of a session under
-// one errgroup and labels their goroutines.
+// The stage contracts live in package stages and each stage in a package
+// of its own under it (ingest, gate, connector, fanout); this package wires
+// them: it creates their channels, sizes them, starts every stage of a
+// session under one errgroup and labels their goroutines. It maps the
+// stages' neutral outcomes onto the client protocol (package protocol):
+// service_status events and close codes.
 package pipeline
 
 import (
@@ -86,11 +89,7 @@ var DefaultLanguages = []string{
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
+	def := stages.Default
 	if c.ReadLimitBytes <= 0 {
 		c.ReadLimitBytes = DefaultReadLimitBytes
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"earshot/internal/readall"
+	"earshot/protocol"
 )
 
 // loadSpec is one load: Sessions clients of a /v4/listen endpoint (the
@@ -123,9 +124,6 @@ type loadSession struct {
 	ready    bool
 }
 
-// pong is the app's answer to the server's "ping" text frame.
-var pong = []byte{0x8A, 0x00}
-
 var errServerClosed = errors.New("closed by the server")
 
 func (s *loadSession) run() {
@@ -231,8 +229,8 @@ func (s *loadSession) read() {
 		if typ != websocket.MessageText {
 			continue
 		}
-		if string(buf) == "ping" { // answered the way the Omi app does
-			if err := s.conn.Write(ctx, websocket.MessageBinary, pong); err != nil && !s.closing.Load() {
+		if bytes.Equal(buf, protocol.Ping) { // answered the way the Omi app does
+			if err := s.conn.Write(ctx, websocket.MessageBinary, protocol.PingAnswer); err != nil && !s.closing.Load() {
 				s.readErr = fmt.Errorf("pong: %w", err)
 				return
 			}

@@ -3,7 +3,6 @@ package sdkpeer
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -70,32 +69,20 @@ func RunGateway(url, clientKey string, sig Signal, pace float64, grace time.Dura
 				return
 			}
 			mu.Lock()
-			switch {
-			case string(b) == "ping":
-			case strings.HasPrefix(string(b), "["):
-				var segs []protocol.Segment
-				if json.Unmarshal(b, &segs) == nil {
-					for _, s := range segs {
-						if _, ok := segments[s.ID]; !ok {
-							order = append(order, s.ID)
-						}
-						segments[s.ID] = s
+			segs, e, err := protocol.Decode(b) // the ping and non-protocol frames: ignored
+			if err == nil {
+				for _, s := range segs {
+					if _, ok := segments[s.ID]; !ok {
+						order = append(order, s.ID)
 					}
+					segments[s.ID] = s
 				}
-			default:
-				var e struct {
-					Type       string   `json:"type"`
-					Status     string   `json:"status"`
-					SegmentIDs []string `json:"segment_ids"`
-				}
-				if json.Unmarshal(b, &e) == nil {
-					switch e.Type {
-					case "service_status":
-						r.Statuses = append(r.Statuses, e.Status)
-					case "segments_deleted":
-						for _, id := range e.SegmentIDs {
-							deleted[id] = true
-						}
+				switch e.Type {
+				case protocol.TypeServiceStatus:
+					r.Statuses = append(r.Statuses, e.Status)
+				case protocol.TypeSegmentsDeleted:
+					for _, id := range e.SegmentIDs {
+						deleted[id] = true
 					}
 				}
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
@@ -52,8 +52,8 @@ func TestEmulatePocketsphinxBadPoolSize(t *testing.T) {
 // model: not all of them), a second stream at once is refused with 429, and
 // the command shuts down cleanly.
 func TestEmulatePocketsphinxServesSpeech(t *testing.T) {
-	dir := testrig.ModelDir(t)
-	clipsDir := testrig.SynthDir(t)
+	dir := testfix.ModelDir(t)
+	clipsDir := testfix.SynthDir(t)
 	b, err := os.ReadFile(filepath.Join(clipsDir, "demo-16k.wav"))
 	td.Require(t).CmpNoError(err)
 	w, err := client.ParseWAV(b)

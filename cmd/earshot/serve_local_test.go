@@ -17,7 +17,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages/local"
 )
 
@@ -26,12 +26,12 @@ import (
 
 func TestServeAutoIsLocalWithoutAKey(t *testing.T) {
 	t.Setenv("DEEPGRAM_API_KEY", "")
-	dir := testrig.ModelDir(t)
-	wav, err := os.ReadFile(filepath.Join(testrig.SynthDir(t), "demo-16k.wav"))
+	dir := testfix.ModelDir(t)
+	wav, err := os.ReadFile(filepath.Join(testfix.SynthDir(t), "demo-16k.wav"))
 	td.Require(t).CmpNoError(err)
 	w, err := client.ParseWAV(wav)
 	td.Require(t).CmpNoError(err)
-	tsv, err := os.Open(filepath.Join(testrig.SynthDir(t), "transcripts.tsv"))
+	tsv, err := os.Open(filepath.Join(testfix.SynthDir(t), "transcripts.tsv"))
 	td.Require(t).CmpNoError(err)
 	defer tsv.Close()
 	ref, err := client.RefFromTSV(tsv, "demo-16k.wav")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages/gate"
 	"earshot/stages/silero"
 )
@@ -54,7 +54,7 @@ func TestServeExplicitDeepgramWithoutAKeyWarns(t *testing.T) {
 }
 
 func TestServeGate(t *testing.T) {
-	model := testrig.VADModel(t)
+	model := testfix.VADModel(t)
 	t.Setenv("DEEPGRAM_API_KEY", "x")
 
 	r := startServe(t, "--vad-gate", "active", "--vad-model", model, "--vad-hangover-ms", "900")

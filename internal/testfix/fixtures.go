@@ -1,4 +1,10 @@
-package testrig
+// Package testfix finds the fixtures tests run on (the Silero model, the
+// primed pocketsphinx model folder, the project's synthesized speech and
+// the shared real-speech clips) and loads the local recognizer on them,
+// skipping a test, with the command to run, when one is missing. It
+// imports no stage but the providers whose files it locates, and never
+// the pipeline, so that stage and provider tests can use it.
+package testfix
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package testrig_test
+package testfix_test
 
 import (
 	"path/filepath"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 )
 
 // TestGrammar picks the fixtures' grammar by the sentences a reference is
@@ -21,13 +21,13 @@ func TestGrammar(t *testing.T) {
 		{"that sounds good to me thank you all and have a great day", "demo.gram", 2},
 		{"", "demo.gram", 0},
 	} {
-		path, n := testrig.Grammar(t, c.ref)
+		path, n := testfix.Grammar(t, c.ref)
 		td.Cmp(t, filepath.Base(path), c.gram, "%q", c.ref)
 		td.Cmp(t, n, c.sentences, "%q", c.ref)
 	}
 	t.Run("skips when none fits", func(t *testing.T) {
 		t.Cleanup(func() { td.CmpTrue(t, t.Skipped(), "no grammar makes up a sentence cut short") })
-		testrig.Grammar(t, "the quick brown fox jumps")
+		testfix.Grammar(t, "the quick brown fox jumps")
 		t.Error("not skipped")
 	})
 }

@@ -1,8 +1,8 @@
 package testrig
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,34 +73,24 @@ func (c *Client) ReadUntil(tb testing.TB, timeout time.Duration, done func(*Clie
 }
 
 func (c *Client) handle(b []byte) error {
-	switch {
-	case string(b) == "ping":
-	case strings.HasPrefix(string(b), "["):
-		var segs []protocol.Segment
-		if err := json.Unmarshal(b, &segs); err != nil {
-			return err
+	if bytes.Equal(b, protocol.Ping) {
+		return nil
+	}
+	segs, e, err := protocol.Decode(b)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if _, ok := c.segments[s.ID]; !ok {
+			c.order = append(c.order, s.ID)
 		}
-		for _, s := range segs {
-			if _, ok := c.segments[s.ID]; !ok {
-				c.order = append(c.order, s.ID)
-			}
-			c.segments[s.ID] = s
-		}
-	default:
-		var e struct {
-			Type       string   `json:"type"`
-			Status     string   `json:"status"`
-			SegmentIDs []string `json:"segment_ids"`
-		}
-		if err := json.Unmarshal(b, &e); err != nil {
-			return err
-		}
-		switch e.Type {
-		case "service_status":
-			c.Statuses = append(c.Statuses, e.Status)
-		case "segments_deleted":
-			c.Deleted = append(c.Deleted, e.SegmentIDs...)
-		}
+		c.segments[s.ID] = s
+	}
+	switch e.Type {
+	case protocol.TypeServiceStatus:
+		c.Statuses = append(c.Statuses, e.Status)
+	case protocol.TypeSegmentsDeleted:
+		c.Deleted = append(c.Deleted, e.SegmentIDs...)
 	}
 	return nil
 }

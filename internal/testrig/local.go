@@ -3,8 +3,6 @@ package testrig
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 
 	"earshot/pipeline"
 	"earshot/stages"
-	"earshot/stages/local"
 )
 
 // StartGatewayProvider serves a gateway accepting ClientKey whose upstream
@@ -44,44 +41,4 @@ func StartGatewayProvider(tb testing.TB, p stages.Provider, cfg pipeline.Config,
 		hs.Close()
 	})
 	return srv, "ws" + strings.TrimPrefix(hs.URL, "http") + "/v4/listen"
-}
-
-// FindDir looks for the folder rel in the working directory and its
-// ancestors (a test runs in its package's folder), and returns its path.
-func FindDir(tb testing.TB, rel string) (string, bool) {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if p := filepath.Join(dir, rel); isDir(p) {
-			return p, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// LocalProvider loads the local recognizer with cfg, on ModelDir when
-// cfg.ModelDir is empty, and closes it at the end of the test. The test is
-// skipped when the binary was built without the pocketsphinx tag or the
-// model folder is missing.
-func LocalProvider(tb testing.TB, cfg local.Config) *local.Provider {
-	tb.Helper()
-	if !local.Available {
-		tb.Skip("the local recognizer needs the pocketsphinx build tag")
-	}
-	if cfg.ModelDir == "" {
-		cfg.ModelDir = ModelDir(tb)
-	}
-	p, err := local.New(cfg, Quiet())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = p.Close() })
-	return p
 }

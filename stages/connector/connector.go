@@ -13,14 +13,16 @@ import (
 )
 
 // Config configures the connector stage. Zero fields take the
-// documented defaults.
+// documented defaults; negative values turn off what can be off (the
+// convention of package stages).
 type Config struct {
 	// Backoff shapes every connect. Its Attempts bounds the first connect
 	// of a session (default 3); reconnects use ReconnectAttempts.
 	Backoff retry.BackoffConfig
 	// ReconnectAttempts bounds each reconnect after a stream failed. 0 (the
 	// default) keeps trying for as long as the client is there, holding
-	// its audio in the replay ring.
+	// its audio in the replay ring; negative: no reconnect (a failed
+	// stream fails the session).
 	ReconnectAttempts int
 	// KeepAliveIdleMs: after this long without sending a frame on an open
 	// stream, the connector (the only KeepAlive owner of the socket) sends
@@ -57,7 +59,7 @@ type Config struct {
 	FinalizeSilenceMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
-	// first (no tight loops). Default 2000.
+	// first (no tight loops). Default 2000; negative disables.
 	MinStreamMs int
 }
 
@@ -77,19 +79,16 @@ const (
 const unlimitedAttempts = 1 << 30
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
+	if c.ReconnectAttempts == 0 {
+		c.ReconnectAttempts = unlimitedAttempts
 	}
-	def(&c.ReconnectAttempts, unlimitedAttempts)
-	def(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
-	def(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
-	def(&c.ReplayMaxMs, DefaultReplayMaxMs)
-	def(&c.StallTimeoutMs, DefaultStallTimeoutMs)
-	def(&c.MinStreamMs, DefaultMinStreamMs)
-	def(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
-	def(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
+	stages.Default(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
+	stages.Default(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
+	stages.Default(&c.ReplayMaxMs, DefaultReplayMaxMs)
+	stages.DefaultOrOff(&c.StallTimeoutMs, DefaultStallTimeoutMs)
+	stages.DefaultOrOff(&c.MinStreamMs, DefaultMinStreamMs)
+	stages.DefaultOrOff(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
+	stages.DefaultOrOff(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
 	return c
 }
 

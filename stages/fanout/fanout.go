@@ -33,9 +33,7 @@ type Fanout struct {
 
 // New returns a fan-out stage for segments from providerName.
 func New(cfg Config, providerName string, m *Metrics) *Fanout {
-	if cfg.FlushIntervalMs <= 0 {
-		cfg.FlushIntervalMs = DefaultFlushIntervalMs
-	}
+	stages.Default(&cfg.FlushIntervalMs, DefaultFlushIntervalMs)
 	return &Fanout{cfg: cfg, provider: providerName, m: m}
 }
 

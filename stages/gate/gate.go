@@ -81,16 +81,8 @@ func (c Config) withDefaults() Config {
 	if c.Threshold == 0 {
 		c.Threshold = DefaultThreshold
 	}
-	def := func(v *int, d int) {
-		switch {
-		case *v == 0:
-			*v = d
-		case *v < 0:
-			*v = -1
-		}
-	}
-	def(&c.PrerollMs, DefaultPrerollMs)
-	def(&c.HangoverMs, DefaultHangoverMs)
+	stages.DefaultOrOff(&c.PrerollMs, DefaultPrerollMs)
+	stages.DefaultOrOff(&c.HangoverMs, DefaultHangoverMs)
 	return c
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages/local"
 )
 
@@ -32,7 +32,7 @@ func (w *werOf) rate() float64 { return float64(w.errs) / float64(max(w.words, 1
 // the same chunks, so they agree; TestStreamedMatchesDirect checks that
 // word for word.) Run with -v for the per-clip figures.
 func TestAccuracy(t *testing.T) {
-	clips := loadClips(t, testrig.SpeechDir(t))
+	clips := loadClips(t, testfix.SpeechDir(t))
 	var total float64
 	for _, c := range clips {
 		total += c.seconds()
@@ -48,7 +48,7 @@ func TestAccuracy(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			// One decoder per mode, clips in order: the same start.
-			p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+			p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 			var w werOf
 			var lines []string
 			for _, c := range clips {

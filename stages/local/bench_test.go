@@ -15,7 +15,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages/local"
 )
 
@@ -31,7 +31,7 @@ func cpuSeconds(b *testing.B) float64 {
 // relative to real time (on one core: decoding runs in the caller's
 // goroutine).
 func benchDecode(b *testing.B, clips []clip) {
-	p := testrig.LocalProvider(b, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(b, local.Config{PoolSize: 1})
 	var audio float64
 	for _, c := range clips {
 		audio += c.seconds()
@@ -53,13 +53,13 @@ func benchDecode(b *testing.B, clips []clip) {
 // BenchmarkDecodeSpeech: the shared real-speech clips (40.5 s, nearly all
 // speech).
 func BenchmarkDecodeSpeech(b *testing.B) {
-	benchDecode(b, loadClips(b, testrig.SpeechDir(b)))
+	benchDecode(b, loadClips(b, testfix.SpeechDir(b)))
 }
 
 // BenchmarkDecodeSpeech8k: the same taken down to 8 kHz (resampling and
 // the narrowband fill on top).
 func BenchmarkDecodeSpeech8k(b *testing.B) {
-	clips := loadClips(b, testrig.SpeechDir(b))
+	clips := loadClips(b, testfix.SpeechDir(b))
 	for i := range clips {
 		clips[i].pcm, clips[i].rate = downsample2(clips[i].pcm), 8000
 	}
@@ -109,7 +109,7 @@ func TestDecoderMemoryChild(t *testing.T) {
 	runtime.GC()
 	before := rssMiB(t)
 	start := time.Now()
-	p, err := local.New(local.Config{ModelDir: testrig.ModelDir(t), PoolSize: n}, quiet)
+	p, err := local.New(local.Config{ModelDir: testfix.ModelDir(t), PoolSize: n}, quiet)
 	td.Require(t).CmpNoError(err)
 	load := time.Since(start)
 	loaded := rssMiB(t)

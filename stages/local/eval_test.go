@@ -20,7 +20,7 @@ import (
 	"testing"
 
 	"earshot/client"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages/local"
 )
 
@@ -29,7 +29,7 @@ func evalClips(t *testing.T) []clip {
 	if os.Getenv("EARSHOT_LOCAL_EVAL") == "" {
 		t.Skip("set EARSHOT_LOCAL_EVAL=1 to run the measurements")
 	}
-	dir := testrig.SpeechDir(t)
+	dir := testfix.SpeechDir(t)
 	if d := os.Getenv("EVAL_CLIPS"); d != "" {
 		dir = d
 	}
@@ -47,7 +47,7 @@ func evalClips(t *testing.T) []clip {
 // TestEvalResults prints every result of every clip (one warm decoder).
 func TestEvalResults(t *testing.T) {
 	clips := evalClips(t)
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: os.Getenv("EVAL_GRAMMAR")})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: os.Getenv("EVAL_GRAMMAR")})
 	for _, c := range clips {
 		var b strings.Builder
 		for _, r := range decode(t, p, c.rate, c.pcm, frameBytes(c.rate, 100)) {
@@ -81,7 +81,7 @@ func TestEvalFresh(t *testing.T) {
 				if p != nil {
 					_ = p.Close()
 				}
-				p = testrig.LocalProvider(t, local.Config{PoolSize: 1})
+				p = testfix.LocalProvider(t, local.Config{PoolSize: 1})
 			}
 			hyp := transcript(decode(t, p, c.rate, c.pcm, frameBytes(c.rate, 100)))
 			w[source(c.name)].add(c.ref, hyp)
@@ -111,7 +111,7 @@ func TestEvalPause(t *testing.T) {
 	}
 	ref := strings.Join(refs, " ")
 	for _, pause := range []int{200, 300, 400, 500, 700, 1000, 10000} {
-		p := testrig.LocalProvider(t, local.Config{PoolSize: 1, PauseMs: pause})
+		p := testfix.LocalProvider(t, local.Config{PoolSize: 1, PauseMs: pause})
 		rs := decode(t, p, rate, pcm, frameBytes(rate, 100))
 		n := 0
 		for _, r := range rs {

@@ -18,7 +18,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/client"
-	"earshot/internal/testrig"
+	"earshot/internal/testfix"
 	"earshot/stages"
 	"earshot/stages/local"
 )
@@ -30,14 +30,14 @@ func TestAvailable(t *testing.T) {
 // clipNamed returns the shared real-speech clip called name.
 func clipNamed(t testing.TB, name string) clip {
 	t.Helper()
-	return clipIn(t, testrig.SpeechDir(t), name)
+	return clipIn(t, testfix.SpeechDir(t), name)
 }
 
 // synthClip returns the synthesized clip called name (of
 // fixtures/speech-synth, which every clone has).
 func synthClip(t testing.TB, name string) clip {
 	t.Helper()
-	return clipIn(t, testrig.SynthDir(t), name)
+	return clipIn(t, testfix.SynthDir(t), name)
 }
 
 // clipIn returns the clip called name of the fixtures folder dir.
@@ -53,14 +53,14 @@ func clipIn(t testing.TB, dir, name string) clip {
 }
 
 // sentenceClips cuts c, a synthesized conversation, into one clip per
-// sentence of its reference (testrig.Sentences), each with its sentence
+// sentence of its reference (testfix.Sentences), each with its sentence
 // as ref: the cuts are in the middle of its pauses, the stretches of at
 // least 0.6 s whose 10 ms frames are all below -40 dBFS (the fixtures put
 // 0.8 or 1 s between sentences, and at most faint noise in them). The
 // clips, joined, are c again.
 func sentenceClips(t testing.TB, c clip) []clip {
 	t.Helper()
-	sentences := testrig.Sentences(t, c.ref)
+	sentences := testfix.Sentences(t, c.ref)
 	frame := c.rate / 100 // samples
 	quiet := func(f int) bool {
 		var sum float64
@@ -143,13 +143,13 @@ func checkCovering(t *testing.T, rs []stages.Result, total float64) {
 // every sentence exact whatever the framing, one final result with words
 // per sentence (the dialogue's pauses end its utterances).
 func TestGrammarExact(t *testing.T) {
-	for _, c := range loadClips(t, testrig.SynthDir(t)) {
-		gram, sentences := testrig.Grammar(t, c.ref)
+	for _, c := range loadClips(t, testfix.SynthDir(t)) {
+		gram, sentences := testfix.Grammar(t, c.ref)
 		for _, frame := range []int{frameBytes(c.rate, 100), frameBytes(c.rate, 37) + 1, 0} {
 			// A new decoder each time: every decode starts from the
 			// primed mean, whatever the order (synthetic speech is far
 			// from what the model knows, and sensitive to it).
-			p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
+			p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
 			rs := decode(t, p, c.rate, c.pcm, frame)
 			td.Cmp(t, transcript(rs), c.ref, "%s in frames of %d bytes", c.name, frame)
 			checkCovering(t, rs, c.seconds())
@@ -180,7 +180,7 @@ func TestStreamedMatchesDirect(t *testing.T) {
 	var got [][]stages.Word
 	for _, frame := range []int{0, frameBytes(c.rate, 100), 333} {
 		// A new decoder each time: same starting state.
-		p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+		p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 		rs := decode(t, p, c.rate, c.pcm, frame)
 		checkCovering(t, rs, c.seconds())
 		var words []stages.Word
@@ -243,8 +243,8 @@ func upsample3(pcm []byte) []byte {
 // TestGrammarExact has clips recorded at 8 kHz too.
 func TestOtherRates(t *testing.T) {
 	c := synthClip(t, "fox-16k.wav")
-	gram, _ := testrig.Grammar(t, c.ref)
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
+	gram, _ := testfix.Grammar(t, c.ref)
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
 	direct := decode(t, p, c.rate, c.pcm, 0) // warms up; the words at 16 kHz
 	td.Require(t).Cmp(transcript(direct), c.ref, "16000 Hz")
 	var want []stages.Word
@@ -276,8 +276,8 @@ func TestOtherRates(t *testing.T) {
 // in the right.
 func TestStereo(t *testing.T) {
 	c := synthClip(t, "lights-16k.wav")
-	gram, _ := testrig.Grammar(t, c.ref)
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
+	gram, _ := testfix.Grammar(t, c.ref)
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
 	stereo := make([]byte, 0, 2*len(c.pcm))
 	for i := 0; i+1 < len(c.pcm); i += 2 {
 		stereo = append(stereo, c.pcm[i], c.pcm[i+1], 0, 0)
@@ -308,7 +308,7 @@ func TestStereo(t *testing.T) {
 // empty finals, and everything is covered once.
 func TestPausesEndUtterances(t *testing.T) {
 	a, b := synthClip(t, "fox-16k.wav"), synthClip(t, "lights-16k.wav")
-	gram, _ := testrig.Grammar(t, a.ref+" "+b.ref)
+	gram, _ := testfix.Grammar(t, a.ref+" "+b.ref)
 	silence := func(sec float64) []byte { return make([]byte, 2*int(sec*16000)) }
 	var pcm []byte
 	pcm = append(pcm, a.pcm...)
@@ -317,7 +317,7 @@ func TestPausesEndUtterances(t *testing.T) {
 	pcm = append(pcm, silence(3)...)
 	total := float64(len(pcm)/2) / 16000
 
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, PauseMs: 500, JSGFPath: gram})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, PauseMs: 500, JSGFPath: gram})
 	rs := decode(t, p, 16000, pcm, frameBytes(16000, 100))
 	checkCovering(t, rs, total)
 	var spoken []stages.Result
@@ -347,7 +347,7 @@ func TestPausesEndUtterances(t *testing.T) {
 // (the demo conversation's first sentence, with the language model).
 func TestPartials(t *testing.T) {
 	c := sentenceClips(t, synthClip(t, "demo-16k.wav"))[0]
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, Partials: true})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, Partials: true})
 	rs := decode(t, p, c.rate, c.pcm, frameBytes(c.rate, 100))
 	checkCovering(t, rs, c.seconds())
 	var interim int
@@ -370,10 +370,10 @@ func TestPartials(t *testing.T) {
 // ends the utterances.
 func TestFinalize(t *testing.T) {
 	demo := synthClip(t, "demo-16k.wav")
-	gram, _ := testrig.Grammar(t, demo.ref)
+	gram, _ := testfix.Grammar(t, demo.ref)
 	sentences := sentenceClips(t, demo)
 	first, second := sentences[0], sentences[1]
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram, PauseMs: 2000})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram, PauseMs: 2000})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000, Channels: 1})
 	require := td.Require(t)
@@ -412,8 +412,8 @@ func TestFinalize(t *testing.T) {
 // than the clip's trailing silence, so CloseStream ends its utterance.
 func TestCloseStream(t *testing.T) {
 	c := synthClip(t, "fox-16k.wav")
-	gram, _ := testrig.Grammar(t, c.ref)
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram, PauseMs: 2000})
+	gram, _ := testfix.Grammar(t, c.ref)
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram, PauseMs: 2000})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000})
 	require := td.Require(t)
@@ -445,7 +445,7 @@ func TestCloseStream(t *testing.T) {
 // TestCapacity: Dial never waits; beyond the pool it refuses with a
 // retryable 429 wrapping ErrCapacity; closing a stream frees its decoder.
 func TestCapacity(t *testing.T) {
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 2})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 2})
 	ctx := context.Background()
 	sc := stages.StreamConfig{SampleRateHz: 8000, Channels: 1}
 	s1, err := p.Dial(ctx, sc)
@@ -486,7 +486,7 @@ func TestCapacity(t *testing.T) {
 // waiting for the next final.
 func TestCloseUnblocks(t *testing.T) {
 	c := synthClip(t, "demo-16k.wav")
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	s, err := p.Dial(ctx, stages.StreamConfig{SampleRateHz: 16000})
 	td.Require(t).CmpNoError(err)
@@ -553,8 +553,8 @@ func TestConcurrentStreams(t *testing.T) {
 		clips = append(clips, c)
 		refs = append(refs, c.ref)
 	}
-	gram, _ := testrig.Grammar(t, strings.Join(refs, " "))
-	p := testrig.LocalProvider(t, local.Config{PoolSize: len(clips), JSGFPath: gram})
+	gram, _ := testfix.Grammar(t, strings.Join(refs, " "))
+	p := testfix.LocalProvider(t, local.Config{PoolSize: len(clips), JSGFPath: gram})
 	var wg sync.WaitGroup
 	for _, c := range clips {
 		wg.Go(func() {
@@ -567,7 +567,7 @@ func TestConcurrentStreams(t *testing.T) {
 
 // TestDialErrors covers the refusals that are not about capacity.
 func TestDialErrors(t *testing.T) {
-	p := testrig.LocalProvider(t, local.Config{PoolSize: 1})
+	p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 	ctx := context.Background()
 	td.Cmp(t, p.Name(), "local")
 
@@ -596,7 +596,7 @@ func TestDialErrors(t *testing.T) {
 // TestNewErrors: a missing model gives one clear error naming the package
 // and the setup script; bad values are refused.
 func TestNewErrors(t *testing.T) {
-	dir := testrig.ModelDir(t)
+	dir := testfix.ModelDir(t)
 	_, err := local.New(local.Config{ModelDir: filepath.Join(t.TempDir(), "nope")}, quiet)
 	td.CmpErrorIs(t, err, local.ErrNoModel)
 	td.Cmp(t, err.Error(), td.All(td.Contains("nope"), td.Contains("pocketsphinx-en-us"), td.Contains("scripts/setup-pocketsphinx.sh")))
