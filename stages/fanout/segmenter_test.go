@@ -12,8 +12,6 @@ import (
 	"earshot/stages/stagestest"
 )
 
-const uuidRe = `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`
-
 // newSeg returns a Segmenter with the default config and IDs id-1, id-2...
 func newSeg() *fanout.Segmenter {
 	n := 0

@@ -2,10 +2,11 @@ package gate
 
 import (
 	"context"
-	"earshot/stages"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+
+	"earshot/stages"
 )
 
 // Mode is what a VAD gate does with the audio.

@@ -2,8 +2,9 @@ package gate
 
 import (
 	"context"
-	"earshot/stages"
 	"slices"
+
+	"earshot/stages"
 )
 
 // gatePhase is the state of the gate's machine.

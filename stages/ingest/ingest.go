@@ -2,8 +2,9 @@ package ingest
 
 import (
 	"context"
-	"earshot/stages"
 	"fmt"
+
+	"earshot/stages"
 )
 
 // Codec names a client audio encoding (spec/listen-protocol.md).

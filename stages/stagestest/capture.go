@@ -13,8 +13,10 @@ type Stretch struct {
 	Ms     int
 }
 
-// Speech is ms of loud samples; Silence is ms of quiet ones.
-func Speech(ms int) Stretch  { return Stretch{true, ms} }
+// Speech is ms of loud samples.
+func Speech(ms int) Stretch { return Stretch{true, ms} }
+
+// Silence is ms of quiet samples.
 func Silence(ms int) Stretch { return Stretch{false, ms} }
 
 // Capture renders stretches at rateHz as PCM. Speech samples are 8000 +
