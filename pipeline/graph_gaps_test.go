@@ -66,13 +66,7 @@ func startGatedWith(t *testing.T, ctx context.Context, gcfg gate.Config, cfg con
 // next is the connector's next update.
 func (gd *gated) next(t *testing.T) stages.Update {
 	t.Helper()
-	select {
-	case u := <-gd.out:
-		return u
-	case <-time.After(time.Minute):
-		t.Fatal("no update")
-		return stages.Update{}
-	}
+	return stagestest.Next(t, gd.out)
 }
 
 // feed sends frames in real time: each when its last sample was captured.

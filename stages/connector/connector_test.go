@@ -61,13 +61,7 @@ func startConnectorWith(t *testing.T, ctx context.Context, cfg connector.Config,
 
 func (h *harness) next(t *testing.T) stages.Update {
 	t.Helper()
-	select {
-	case u := <-h.out:
-		return u
-	case <-time.After(time.Minute):
-		t.Fatal("no update")
-		return stages.Update{}
-	}
+	return stagestest.Next(t, h.out)
 }
 
 func kinds(h *harness) []stages.EventKind {
