@@ -231,6 +231,7 @@ func streamThroughGateway(t *testing.T, url string, tap *tapProvider, ended <-ch
 	td.Cmp(t, s.AudioSentS, td.N(float64(len(c.pcm)/2)/float64(c.rate), 0.0015), "%s: the client sent it all", c.name)
 	td.Cmp(t, sum.CaptureSeconds, td.N(float64(sent/2)/float64(c.rate), 1e-9), "%s: the gateway captured it all", c.name)
 	td.Cmp(t, st.audioBytes, sent, "%s: the recognizer got every byte", c.name)
+	td.Cmp(t, sum.LostSeconds, 0.0, "%s: no fault, nothing lost", c.name)
 	td.Cmp(t, st.controls, td.Contains(stages.ControlCloseStream), "%s: the connector ended the stream", c.name)
 	if len(st.closeWords) > 0 {
 		notes = append(notes, fmt.Sprintf("the recognizer's last %d words came after CloseStream, when the client had left: %q",

@@ -26,13 +26,15 @@ func (c *Connector) sendFailed(s stages.Stream, recvDone <-chan error, sendErr e
 
 // closeStream ends s after the input closed: CloseStream, then wait up to
 // CloseTimeoutMs for the receiver to forward the last results and see the
-// end of the stream.
-func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s stages.Stream, recvDone <-chan error) error {
+// end of the stream. finished reports that the upstream ended the stream
+// normally after CloseStream: it has sent the results of everything it
+// heard.
+func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s stages.Stream, recvDone <-chan error) (finished bool, err error) {
 	if err := s.SendControl(ioCtx, stages.ControlCloseStream); err != nil {
 		_ = s.Close()
 		c.join(recvDone)
 		c.log.Warn("upstream CloseStream failed; last results may be missing", "err", err)
-		return ctxErr(ctx)
+		return false, ctxErr(ctx)
 	}
 	t := time.NewTimer(time.Duration(c.cfg.CloseTimeoutMs) * time.Millisecond)
 	defer t.Stop()
@@ -42,6 +44,7 @@ func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s st
 		if err != nil && ctx.Err() == nil {
 			c.log.Warn("upstream stream ended badly after CloseStream", "err", err)
 		}
+		finished = err == nil
 	case <-t.C:
 		c.log.Warn("upstream did not finish the stream in time; closing it", "timeout_ms", c.cfg.CloseTimeoutMs)
 		_ = s.Close()
@@ -49,7 +52,7 @@ func (c *Connector) closeStream(ctx context.Context, ioCtx context.Context, s st
 	case <-ctx.Done():
 		c.join(recvDone)
 	}
-	return ctxErr(ctx)
+	return finished, ctxErr(ctx)
 }
 
 // join waits for the receiving goroutine after the stream was closed; its

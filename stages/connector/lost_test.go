@@ -86,7 +86,8 @@ func TestConnectorLostWithGapsWhileStreaming(t *testing.T) {
 }
 
 // TestConnectorLostAtTheEndIsWhatNoFinalCovered: audio with a gap still
-// held when the session ends counts by its samples.
+// held when the session ends, on an upstream that does not finish the
+// stream after CloseStream, counts by its samples.
 func TestConnectorLostAtTheEndIsWhatNoFinalCovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := startConnector(t, t.Context(), connector.Config{})
@@ -101,8 +102,32 @@ func TestConnectorLostAtTheEndIsWhatNoFinalCovered(t *testing.T) {
 		s.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5})
 		h.next(t)
 		close(h.in)
-		endOnCloseStream(s)
+		td.Cmp(t, <-s.Controls, stages.ControlCloseStream) // never answered: the close times out
 		td.CmpNoError(t, <-h.err)
 		td.Cmp(t, h.m.LostSeconds.Get(), td.N(0.5, 1e-9), "the last half second, not 30 s")
+	})
+}
+
+// TestConnectorNothingLostWhenTheUpstreamFinishes: an upstream that ends
+// the stream normally after CloseStream answered for everything it heard,
+// even if its last final stops short of the last sample (a recognizer's
+// 10 ms frames): nothing is lost.
+func TestConnectorNothingLostWhenTheUpstreamFinishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), connector.Config{})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s)
+		h.next(t)
+		h.in <- frame(0, 8021)
+		<-s.Audio
+		close(h.in)
+		td.Cmp(t, <-s.Controls, stages.ControlCloseStream)
+		s.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5}) // 8000 of 8021 samples
+		s.EndNormally()
+		td.Cmp(t, h.next(t).Result.DurationSec, 0.5)
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, h.m.LostSeconds.Get(), 0.0)
+		td.Cmp(t, h.m.SentSeconds.Get(), td.N(8021.0/rate, 1e-9))
 	})
 }

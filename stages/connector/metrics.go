@@ -45,10 +45,13 @@ type Metrics struct {
 	// Stalls counts streams replaced because they answered nothing.
 	Stalls *metrics.Counter
 	// LostSeconds counts audio seconds that never reached a final result
-	// and cannot be replayed: evicted from the full replay ring, still
-	// held when the session ended, or left when the upstream failed for
-	// good (never silent). It counts samples, not capture time: silence
-	// the VAD gate never sent is not lost.
+	// and cannot be replayed: evicted from the full replay ring, dropped
+	// when the upstream failed for good, or still held when a session
+	// ended on an upstream that did not finish its stream after
+	// CloseStream. Audio an upstream that finished normally never covered
+	// with a final (a recognizer's last partial frame) is not lost: it
+	// answered for all it heard. It counts samples, not capture time:
+	// silence the VAD gate never sent is not lost.
 	LostSeconds *metrics.FloatCounter
 	// Degraded is the number of sessions whose upstream is down now.
 	Degraded *metrics.Gauge

@@ -221,16 +221,22 @@ func (r *streamRun) ended(ctx context.Context, err error) error {
 }
 
 // closeInput is the soft stop: the input closed. It ends the stream with
-// CloseStream and counts what no final covers as lost.
+// CloseStream. Audio the ring evicted before a final covered it is lost;
+// so is what it still holds when the upstream did not finish the stream
+// (CloseStream failed, timed out or was cut short): its results may never
+// have come. After a normal end the upstream answered for all it heard,
+// even where its finals do not reach the last sample (a recognizer's
+// 10 ms frames, trailing silence), so nothing held is lost.
 func (r *streamRun) closeInput(ctx context.Context) error {
 	st := r.st
 	st.in = nil
-	err := r.c.closeStream(ctx, r.ioCtx, r.s, r.recvDone)
+	finished, err := r.c.closeStream(ctx, r.ioCtx, r.s, r.recvDone)
 	st.acked = max(st.acked, r.rx.acked.Load())
-	// What no final covers now is lost: evicted, or still held.
 	st.ring.ack(st.acked)
 	r.c.settleLost(st)
-	r.c.lose(st.ring.held())
+	if !finished {
+		r.c.lose(st.ring.held())
+	}
 	return err
 }
 
