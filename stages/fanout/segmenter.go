@@ -75,6 +75,10 @@ type span struct {
 	startMs, endMs int64
 	sent           bool // the client knows id
 	dirty          bool // changed since the last Flush
+	// endpoint: the text ends where the provider saw the speaker pause
+	// (SpeechFinal) and has no punctuation of its own, so the pause stands
+	// for the end of a sentence.
+	endpoint bool
 }
 
 // NewSegmenter returns an empty Segmenter. providerName fills each
@@ -105,6 +109,13 @@ func NewSegmenter(cfg SegmenterConfig, providerName string, newID func() string)
 // segment whose text is the words' punctuated forms (bare words when a
 // provider has none) joined by single spaces.
 //
+// Sentences without punctuation: when the words carry no punctuation or
+// casing of their own (every punctuated form equals the bare word: the
+// provider gives none, like Deepgram with punctuate=false), an endpoint
+// (a SpeechFinal result) ends a sentence for the merge rule, as a final
+// '.', '?' or '!' does in punctuated text, so such segments split at
+// pauses as punctuated ones do.
+//
 // The first word ever added defines time 0 of the conversation; a word
 // that starts earlier (a late result) is clamped to 0.
 func (s *Segmenter) Add(r stages.Result) {
@@ -114,14 +125,15 @@ func (s *Segmenter) Add(r stages.Result) {
 	start := 0
 	for i := 1; i <= len(r.Words); i++ {
 		if i == len(r.Words) || r.Words[i].Speaker != r.Words[start].Speaker {
-			s.addRun(r.Words[start:i])
+			s.addRun(r.Words[start:i], i == len(r.Words) && r.SpeechFinal)
 			start = i
 		}
 	}
 }
 
-// addRun buffers one speaker's run of words as a new segment.
-func (s *Segmenter) addRun(run []stages.Word) {
+// addRun buffers one speaker's run of words as a new segment; endpoint
+// says the speaker paused after its last word.
+func (s *Segmenter) addRun(run []stages.Word, endpoint bool) {
 	size, first, endSec := -1, -1, math.Inf(-1)
 	for k, w := range run {
 		if t := wordText(w); t != "" {
@@ -154,7 +166,19 @@ func (s *Segmenter) addRun(run []stages.Word) {
 		speakerID: run[first].Speaker,
 		startMs:   start,
 		endMs:     max(start, s.sinceOrigin(endSec)),
+		endpoint:  endpoint && bare(run),
 	})
+}
+
+// bare reports whether no word of run carries punctuation or casing of
+// its own.
+func bare(run []stages.Word) bool {
+	for _, w := range run {
+		if w.Punctuated != "" && w.Punctuated != w.Word {
+			return false
+		}
+	}
+	return true
 }
 
 // Flush merges the buffered new segments into the conversation, in the
@@ -225,12 +249,15 @@ func (s *Segmenter) place(p span, deleted []string) (int, []string) {
 func (sp *span) extend(next *span) {
 	sp.text += " " + next.text
 	sp.endMs = max(sp.endMs, next.endMs)
+	sp.endpoint = next.endpoint
 	sp.dirty = true
 }
 
 // mergeable is Omi's merge rule: same speaker (or both the user), a gap
 // under the limit, and prev not yet a finished sentence or next a
-// lower-case continuation.
+// lower-case continuation. Unpunctuated text that ends at an endpoint is
+// a finished sentence once long enough, whatever follows (bare words are
+// all lower case: their case says nothing).
 func (s *Segmenter) mergeable(prev, next *span) bool {
 	sameSpeaker := prev.speakerID == next.speakerID || (prev.isUser && next.isUser)
 	if !sameSpeaker {
@@ -238,6 +265,9 @@ func (s *Segmenter) mergeable(prev, next *span) bool {
 	}
 	if next.startMs-prev.endMs >= s.maxGapMs {
 		return false
+	}
+	if prev.endpoint {
+		return !s.long(prev.text)
 	}
 	return !s.finished(prev.text) || startsLower(next.text)
 }
@@ -248,6 +278,11 @@ func (s *Segmenter) finished(text string) bool {
 	if text == "" || !strings.ContainsRune(".?!", rune(text[len(text)-1])) {
 		return false
 	}
+	return s.long(text)
+}
+
+// long reports whether text has at least sentenceChars characters.
+func (s *Segmenter) long(text string) bool {
 	return len(text) >= s.sentenceChars && utf8.RuneCountInString(text) >= s.sentenceChars
 }
 
