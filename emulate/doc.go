@@ -47,7 +47,8 @@
 //     (is_final and speech_final true) covering the audio from the previous
 //     final's end to the end of the last completed word; the silence after
 //     it belongs to the next final. Finals are contiguous: each starts where
-//     the previous ended (equal up to float rounding of sample counts).
+//     the previous ended (to the millisecond: start + duration of one is
+//     the next one's start, up to the float addition of the reader).
 //   - Finalize flushes the recognizer and always gets a final Results
 //     (from_finalize true, speech_final false) up to the end of the audio
 //     received, even when it holds no words.
@@ -56,9 +57,19 @@
 //     close 1000.
 //   - Interim results are never sent, even with interim_results=true, nor
 //     UtteranceEnd, SpeechStarted or in-band Error messages.
+//   - Times (Results start and duration, word start and end, Metadata
+//     duration) are whole milliseconds, at most three decimals in the
+//     JSON; spec/deepgram.md gives no precision. Word times are clamped
+//     into their Results, and finals tile the stream exactly.
 //   - punctuated_word appears only with punctuate=true or smart_format=true,
 //     speaker and speaker_confidence (always 1) only with diarize=true, as
-//     with Deepgram.
+//     with Deepgram; the transcript joins the punctuated forms when they
+//     are present, else the bare words. For a Speech recognizer (the
+//     pocketsphinx one) the punctuated forms are Deepgram's: the first
+//     word of each final capitalised and a period after its last, without
+//     doubling what the recognizer already wrote. Other recognizers' words
+//     (EnergyTest's "t1500") keep their own spelling. smart_format's
+//     rewrites (numerals, currency) are not emulated.
 //   - A server-initiated close (idle, drop, shutdown) is preceded by one
 //     Metadata. Server.Close closes with 1001 ReasonShutdown.
 //

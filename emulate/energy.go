@@ -33,7 +33,9 @@ const (
 // loud frame. Each burst is one word, "t<startMs>" (e.g. "t1500"), with the
 // same punctuated form, confidence 1, and speaker 1 if the peak |sample| of
 // its loud frames is above EnergySpeakerPeak, else 0. Framing and loudness
-// are energy.Meter's and energy.Level.Loud's.
+// are energy.Meter's and energy.Level.Loud's. It does not implement Speech:
+// with punctuate the server sends the names as they are ("t1500", not
+// "T1500.").
 //
 // Partial frames carry over between Accept calls. Flush closes an open burst
 // at the end of its last loud frame; a partial frame stays pending and is

@@ -98,7 +98,7 @@ func (st *stream) closeStream() (end string, over bool) {
 func (st *stream) sendFinal(words []stages.Word, end int64, speechFinal, fromFinalize bool) {
 	sp := span{start: st.finalEnd, end: end}
 	st.finalEnd = end
-	st.send(newResults(st.id, st.model, st.p, sp, words, speechFinal, fromFinalize))
+	st.send(newResults(st.id, st.model, st.p, st.form, sp, words, speechFinal, fromFinalize))
 }
 
 // serverClose ends the stream from the server side: Metadata (unless

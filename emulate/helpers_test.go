@@ -17,6 +17,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/emulate"
+	"earshot/stages"
 )
 
 const (
@@ -187,3 +188,26 @@ func testCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// scripted is a Recognizer whose i-th Accept returns batches[i] (nothing
+// after the last batch); Flush returns nothing. It is not a Speech
+// recognizer: its words are sent as spelled.
+type scripted struct {
+	batches [][]stages.Word
+	calls   int
+}
+
+func (s *scripted) Accept([]byte) []stages.Word {
+	s.calls++
+	if s.calls > len(s.batches) {
+		return nil
+	}
+	return s.batches[s.calls-1]
+}
+
+func (*scripted) Flush() []stages.Word { return nil }
+
+// scriptedSpeech is scripted as a Speech recognizer.
+type scriptedSpeech struct{ scripted }
+
+func (*scriptedSpeech) Speech() bool { return true }

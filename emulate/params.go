@@ -20,7 +20,7 @@ type streamParams struct {
 	sampleRateHz int
 	model        string
 	// punctuate (punctuate or smart_format) adds punctuated_word to words
-	// and makes the transcript use the punctuated forms.
+	// and makes the transcript use the punctuated forms (see wordForm).
 	punctuate bool
 	// diarize adds speaker and speaker_confidence to words.
 	diarize bool

@@ -15,6 +15,11 @@ import (
 // pass through unchanged: p's seconds since the start of its stream are
 // the emulator's stream clock, since both count the audio received.
 //
+// Its recognizers implement Speech: p's words are spoken language, so with
+// punctuate or smart_format the server writes them as Deepgram does
+// (sentence casing, a period at the end of each final) whether or not p
+// punctuates already, and without either it sends the bare words.
+//
 // A Dial error refuses the upgrade (see NewRecognizer): a p at capacity
 // (an error wrapping stages.ErrCapacity, as the local recognizer's when
 // every decoder is busy) gives HTTP 429. The stream's Close closes p's
@@ -71,6 +76,9 @@ type providerRecognizer struct {
 	s    stages.Stream
 	err  error // the first failure; no more input after it
 }
+
+// Speech reports true: a provider recognises spoken language.
+func (r *providerRecognizer) Speech() bool { return true }
 
 // Accept sends pcm (unless empty) and returns the words of the final
 // results that are now queued.

@@ -22,6 +22,11 @@ import (
 // ends, after its connection is closed and before the stream leaves
 // Stats.Active and OnStreamEnd is called; a non-nil error is logged (at
 // warn level) and otherwise ignored. Nothing is called after Close.
+//
+// A Recognizer of spoken language also implements Speech, so that the
+// server writes its words' punctuated forms as Deepgram does; the words of
+// other recognizers are sent as they are spelled. Either way the server
+// rounds their times to milliseconds (clamped into their Results).
 type Recognizer interface {
 	// Accept feeds audio (whole little-endian int16 samples; the server
 	// carries an odd trailing byte over to the next frame, so pcm may be

@@ -40,6 +40,7 @@ type stream struct {
 
 	id    string
 	p     streamParams
+	form  wordForm // from p and rec: how words are written
 	model model
 	rec   Recognizer
 	sum   StreamSummary
@@ -60,6 +61,7 @@ func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p strea
 		stop:   s.stop,
 		id:     id,
 		p:      p,
+		form:   formFor(p, rec),
 		model:  newModel(p.model),
 		rec:    rec,
 		sum:    StreamSummary{ID: id, Params: q, Opened: time.Now()},
