@@ -27,8 +27,9 @@ func (w *werOf) add(ref, hyp string) float64 {
 func (w *werOf) rate() float64 { return float64(w.errs) / float64(max(w.words, 1)) }
 
 // TestAccuracy decodes the shared real-speech clips in order on one
-// decoder (as sessions reuse warm decoders), streamed in 100 ms frames
-// and sent all at once, and bounds the word error rate. (Both go through
+// decoder (as sessions reuse the pool's decoders, each session starting
+// from the primed state), streamed in 100 ms frames and sent all at once,
+// and bounds the word error rate. (Both go through
 // the same chunks, so they agree; TestStreamedMatchesDirect checks that
 // word for word.) Run with -v for the per-clip figures.
 func TestAccuracy(t *testing.T) {
@@ -47,7 +48,7 @@ func TestAccuracy(t *testing.T) {
 	got := map[string]float64{}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			// One decoder per mode, clips in order: the same start.
+			// One decoder per mode, reused for every clip.
 			p := testfix.LocalProvider(t, local.Config{PoolSize: 1})
 			var w werOf
 			var lines []string
@@ -59,7 +60,7 @@ func TestAccuracy(t *testing.T) {
 			t.Logf("%s: WER %s over %d words, %.1f s\n%s", m.name, pct(w.rate()), w.words, total, strings.Join(lines, "\n"))
 		})
 	}
-	// Measured: 20.4% both ways (22.3% with Debian's model folder as
+	// Measured: 22.3% both ways (33.0% with Debian's model folder as
 	// it is).
 	td.Cmp(t, got["streamed"], td.Lte(0.28), "streamed WER")
 	td.Cmp(t, got["direct"], td.Lte(0.28), "direct WER")

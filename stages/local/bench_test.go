@@ -27,7 +27,7 @@ func cpuSeconds(b *testing.B) float64 {
 }
 
 // benchDecode decodes clips (streamed in 100 ms frames) b.N times on one
-// warm decoder and reports CPU seconds per audio second and the speed
+// reused decoder and reports CPU seconds per audio second and the speed
 // relative to real time (on one core: decoding runs in the caller's
 // goroutine).
 func benchDecode(b *testing.B, clips []clip) {

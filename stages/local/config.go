@@ -23,7 +23,7 @@ const (
 	DefaultDictPath = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict"
 	// DefaultLMPath is Debian's en-us trigram language model.
 	DefaultLMPath = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
-	// DefaultPoolSize is the number of warm decoders (about 97 MiB
+	// DefaultPoolSize is the number of loaded decoders (about 97 MiB
 	// each; four real-time streams use half of two cores).
 	DefaultPoolSize = 4
 	// DefaultChunkMs is the decode chunk.

@@ -44,7 +44,7 @@ func evalClips(t *testing.T) []clip {
 	return clips
 }
 
-// TestEvalResults prints every result of every clip (one warm decoder).
+// TestEvalResults prints every result of every clip (one reused decoder).
 func TestEvalResults(t *testing.T) {
 	clips := evalClips(t)
 	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: os.Getenv("EVAL_GRAMMAR")})

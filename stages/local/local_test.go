@@ -113,7 +113,9 @@ func joinClips(name string, cs ...clip) clip {
 
 // checkCovering checks the stream-level contract of a result sequence:
 // final results are contiguous from 0 to total seconds, words lie inside
-// their result's span and in time order, confidences are in [0, 1].
+// their result's span and in time order, confidences are in [0, 1], and
+// the punctuated forms are the bare words sentence-cased (see
+// punctuated).
 func checkCovering(t *testing.T, rs []stages.Result, total float64) {
 	t.Helper()
 	end := 0.0
@@ -122,7 +124,7 @@ func checkCovering(t *testing.T, rs []stages.Result, total float64) {
 			td.Cmp(t, w.StartSec, td.Between(r.StartSec-0.35, r.StartSec+r.DurationSec+1e-6), "result %d word %d start", i, j)
 			td.Cmp(t, w.EndSec, td.Between(w.StartSec, r.StartSec+r.DurationSec+1e-6), "result %d word %d end", i, j)
 			td.Cmp(t, w.Confidence, td.Between(0.0, 1.0), "result %d word %d confidence", i, j)
-			td.Cmp(t, w.Punctuated, w.Word)
+			td.Cmp(t, w.Punctuated, punctuated(w.Word, j == 0, r.IsFinal && j == len(r.Words)-1), "result %d word %d punctuated", i, j)
 			td.CmpNot(t, w.Word, td.Re(`[<\[(]`), "no fillers, no variants")
 			if j > 0 {
 				td.Cmp(t, w.StartSec, td.Gte(r.Words[j-1].EndSec-1e-6), "words in order")
@@ -245,7 +247,7 @@ func TestOtherRates(t *testing.T) {
 	c := synthClip(t, "fox-16k.wav")
 	gram, _ := testfix.Grammar(t, c.ref)
 	p := testfix.LocalProvider(t, local.Config{PoolSize: 1, JSGFPath: gram})
-	direct := decode(t, p, c.rate, c.pcm, 0) // warms up; the words at 16 kHz
+	direct := decode(t, p, c.rate, c.pcm, 0) // the words at 16 kHz
 	td.Require(t).Cmp(transcript(direct), c.ref, "16000 Hz")
 	var want []stages.Word
 	for _, r := range direct {

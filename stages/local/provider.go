@@ -38,8 +38,9 @@ var modelMagic = map[string][]string{
 	"mixture_weights":     {"s3\n"},
 }
 
-// Provider is the local recognizer: a bounded pool of warm pocketsphinx
-// decoders. Build it with New; it is safe for concurrent use.
+// Provider is the local recognizer: a bounded pool of loaded pocketsphinx
+// decoders, each reset to its primed state for every session. Build it
+// with New; it is safe for concurrent use.
 type Provider struct {
 	cfg   Config
 	args  []string // the decoders' pocketsphinx arguments
@@ -205,13 +206,16 @@ func (c Config) decoderArgs() []string {
 // Name returns "local", the stt_provider reported to clients.
 func (p *Provider) Name() string { return "local" }
 
-// Dial opens one stream on a free decoder. It never waits:
+// Dial opens one stream on a free decoder, reset to the state of a
+// freshly loaded one (see acquire). It never waits:
 //   - ctx already done: an error wrapping ctx's error (ClassAborted);
 //   - every decoder busy: a retryable *stages.UpstreamError (HTTP 429,
 //     code CAPACITY) wrapping ErrCapacity;
 //   - after Close: a retryable error wrapping ErrClosed;
 //   - an invalid sc (no sample rate, more than 8 channels): an error
-//     wrapping ErrInvalidStreamConfig (permanent).
+//     wrapping ErrInvalidStreamConfig (permanent);
+//   - a decoder that could not be reset: a retryable
+//     *stages.UpstreamError (code DECODER), after replacing it.
 //
 // Audio at any sample rate is accepted and resampled to 16 kHz; several
 // channels are averaged. The model recognises (American) English whatever
@@ -237,8 +241,28 @@ func (p *Provider) Dial(ctx context.Context, sc stages.StreamConfig) (stages.Str
 	return newStream(p, d, sc.SampleRateHz, channels), nil
 }
 
-// acquire takes a free decoder without waiting.
+// acquire takes a free decoder without waiting and resets it, so that
+// every session starts from the state a freshly loaded decoder has (the
+// primed cepstral mean of the model folder's feat.params), never from
+// what the previous session's speaker left in it. A decoder that cannot
+// be reset (pocketsphinx refuses only without a front end, which a loaded
+// decoder has) is replaced, loaded in the caller's goroutine, and the
+// session refused with a retryable *stages.UpstreamError (code DECODER).
 func (p *Provider) acquire() (*decoder, error) {
+	d, err := p.take()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.reset(); err != nil {
+		p.log.Warn("local decoder failed to reset; replacing it", "err", err)
+		p.release(d, true)
+		return nil, &stages.UpstreamError{Code: "DECODER", Reason: "local decoder failed", Err: err}
+	}
+	return d, nil
+}
+
+// take removes a free decoder from the pool.
+func (p *Provider) take() (*decoder, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -255,18 +279,15 @@ func (p *Provider) acquire() (*decoder, error) {
 	return d, nil
 }
 
-// release returns d to the pool, ending any utterance (which also folds
-// it into the decoder's cepstral mean), or frees it after Close. wide is
-// the wideband mean to restore after a narrowband session. A decoder that
-// failed (broken, or failing to end its utterance) is replaced by a new
-// one, loaded in the caller's goroutine.
-func (p *Provider) release(d *decoder, wide []float32, broken bool) {
+// release returns d to the pool, ending any utterance, or frees it after
+// Close. A decoder that failed (broken, or failing to end its utterance)
+// is replaced by a new one, loaded in the caller's goroutine. The next
+// acquire resets whatever the session left in the decoder.
+func (p *Provider) release(d *decoder, broken bool) {
 	if !broken {
 		if err := d.end(); err != nil {
 			p.log.Warn("local decoder failed to end an utterance; replacing it", "err", err)
 			broken = true
-		} else if wide != nil {
-			d.setCMN(wide)
 		}
 	}
 	if broken {

@@ -75,9 +75,8 @@ type stream struct {
 	covered   int64 // end of the last final result
 	lastHyp   string
 	segs      []segment
-	fill      []int16   // narrowband input: noise for the empty band
-	filled    []int16   // scratch: audio plus fill
-	savedCMN  []float32 // narrowband input: the decoder's wideband mean
+	fill      []int16 // narrowband input: noise for the empty band
+	filled    []int16 // scratch: audio plus fill
 
 	// Guarded by mu.
 	mu    sync.Mutex
@@ -101,13 +100,10 @@ func newStream(p *Provider, d *decoder, rate, channels int) *stream {
 	if rate != ModelRateHz {
 		s.rs = resample.New(rate, ModelRateHz)
 	}
-	if s.fill = p.fill(rate); s.fill != nil {
-		// Narrowband audio pulls the live cepstral mean far from where
-		// wideband sessions want it: the decoder gets this one back.
-		// (Starting narrowband sessions from a narrowband mean of
-		// their own was measured no better.)
-		s.savedCMN = d.cmn()
-	}
+	// Like every session, a narrowband one starts from the primed
+	// (wideband) mean: starting it from a narrowband mean of its own was
+	// measured no better.
+	s.fill = p.fill(rate)
 	s.cond.L = &s.mu
 	return s
 }
@@ -261,7 +257,7 @@ func (s *stream) fail(err error) error {
 	ue := &stages.UpstreamError{Code: "DECODER", Reason: "local decoder failed", Err: err}
 	s.failed = ue
 	if s.dec != nil {
-		s.p.release(s.dec, nil, true)
+		s.p.release(s.dec, true)
 		s.dec = nil
 	}
 	s.mu.Lock()
@@ -274,7 +270,7 @@ func (s *stream) fail(err error) error {
 // releaseDecoder gives the decoder back to the pool once. sendMu held.
 func (s *stream) releaseDecoder() {
 	if s.dec != nil {
-		s.p.release(s.dec, s.savedCMN, false)
+		s.p.release(s.dec, false)
 		s.dec = nil
 	}
 }
@@ -433,7 +429,7 @@ func (s *stream) endUtt(end int64, why endKind) error {
 	}
 	s.inUtt, s.run, s.lastHyp = false, 0, ""
 	s.segs = s.dec.segments(s.segs[:0])
-	s.emit(s.result(s.words(), end, why == endPause, why == endFinalize))
+	s.emit(s.result(s.words(true), end, why == endPause, why == endFinalize))
 	return nil
 }
 
@@ -465,14 +461,15 @@ func (s *stream) partial() {
 	s.lastHyp = h
 	s.segs = s.dec.segments(s.segs[:0])
 	s.emit(stages.Result{
-		Words:       s.words(),
+		Words:       s.words(false),
 		StartSec:    float64(s.covered) / ModelRateHz,
 		DurationSec: float64(s.pos-s.covered) / ModelRateHz,
 	})
 }
 
-// words turns s.segs into a fresh slice of stages.Word in stream time.
-func (s *stream) words() []stages.Word {
+// words turns s.segs into a fresh slice of stages.Word in stream time,
+// punctuated as an utterance (final: it ended) or the start of one.
+func (s *stream) words(final bool) []stages.Word {
 	if len(s.segs) == 0 {
 		return nil
 	}
@@ -487,6 +484,7 @@ func (s *stream) words() []stages.Word {
 			Confidence: g.prob,
 		}
 	}
+	punctuate(out, final)
 	return out
 }
 
