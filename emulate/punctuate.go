@@ -1,10 +1,7 @@
 package emulate
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
+	"earshot/internal/sentence"
 	"earshot/stages"
 )
 
@@ -82,7 +79,7 @@ func punctuatedForms(words []stages.Word, f wordForm) []string {
 // twice:
 //
 //   - the first word, and each word after one that ends with . ? or !,
-//     starts with a capital (see capitalise);
+//     starts with a capital (sentence.Capitalise);
 //   - the last word ends a sentence: unless it ends with . ? or !, trailing
 //     , ; : are dropped and a period is added.
 //
@@ -97,31 +94,12 @@ func sentenceForms(forms []string) {
 			continue
 		}
 		if start {
-			forms[i] = capitalise(f)
+			forms[i] = sentence.Capitalise(f)
 		}
-		start = endsSentence(f)
+		start = sentence.Ends(f)
 		last = i
 	}
-	if last >= 0 && !endsSentence(forms[last]) {
-		forms[last] = strings.TrimRight(forms[last], ",;:") + "."
+	if last >= 0 {
+		forms[last] = sentence.Close(forms[last])
 	}
-}
-
-// endsSentence reports whether s ends with a sentence mark.
-func endsSentence(s string) bool {
-	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!")
-}
-
-// capitalise upper-cases the first letter of s when only punctuation
-// precedes it ("'cause" gives "'Cause"; "3d" stays).
-func capitalise(s string) string {
-	for i, r := range s {
-		switch {
-		case unicode.IsLower(r):
-			return s[:i] + string(unicode.ToUpper(r)) + s[i+utf8.RuneLen(r):]
-		case !unicode.IsPunct(r):
-			return s
-		}
-	}
-	return s
 }
