@@ -96,7 +96,9 @@ func (s *session) control(data []byte) {
 
 // write is the session's only writer of the client socket. It sends what
 // the fan-out puts in the client outbox, pings every PingIntervalMs, and
-// ends the session after InactivityTimeoutMs without a client frame. It
+// ends the session after InactivityTimeoutMs without a client frame. A
+// write the client does not take within WriteTimeoutMs closes the
+// connection (stuck), so none of these rules waits on the client. It
 // returns when the outbox is closed (after the rest of the graph finished),
 // or with ctx's cause on a hard stop.
 //
@@ -112,11 +114,19 @@ func (s *session) write(ctx context.Context, out *fanout.Outbox[stages.Message])
 	defer idle.Stop()
 	overflow := out.Overflowed()
 	dead := false
+	// stuck cuts off a write the client does not take within
+	// WriteTimeoutMs: one timer per session, armed around each write.
+	stuck := time.AfterFunc(time.Duration(cfg.WriteTimeoutMs)*time.Millisecond, s.stuck)
+	stuck.Stop()
+	defer stuck.Stop()
 	send := func(typ websocket.MessageType, b []byte) {
 		if dead {
 			return
 		}
-		if err := s.conn.Write(ioCtx, typ, b); err != nil {
+		stuck.Reset(time.Duration(cfg.WriteTimeoutMs) * time.Millisecond)
+		err := s.conn.Write(ioCtx, typ, b)
+		stuck.Stop()
+		if err != nil {
 			dead = true
 			_ = s.conn.CloseNow()
 		}
@@ -177,4 +187,15 @@ func (s *session) write(ctx context.Context, out *fanout.Outbox[stages.Message])
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// stuck closes the connection of a client that stopped reading: a write
+// to it has not completed in WriteTimeoutMs. The session ends as if the
+// client had left, recorded as close 1013 (client too slow); no closing
+// handshake is tried, as the client takes nothing.
+func (s *session) stuck() {
+	s.srv.m.writeTimeouts.Inc()
+	s.closeCode.CompareAndSwap(0, int64(websocket.StatusTryAgainLater))
+	s.log.Warn("client not reading; closing", "write_timeout_ms", s.srv.cfg.WriteTimeoutMs)
+	_ = s.conn.CloseNow()
 }

@@ -39,6 +39,12 @@ type Config struct {
 	// InactivityTimeoutMs ends a session (close 1001) after this long
 	// without any frame from the client. Default 90000.
 	InactivityTimeoutMs int
+	// WriteTimeoutMs bounds one write to the client: a client that stops
+	// reading fills its socket buffer and blocks the write; after this
+	// long the connection is closed (recorded as close 1013, "client too
+	// slow"), so that the inactivity and overflow rules always run and
+	// the upstream stream ends. Default 10000.
+	WriteTimeoutMs int
 	// ChannelDepth is the capacity of the channels between stages, in
 	// messages. Default 8 (0.8 s of 100 ms frames per hop): the connector
 	// keeps taking audio into its replay ring while it reconnects, so the
@@ -74,6 +80,7 @@ const (
 	DefaultReadLimitBytes      = 64 << 10
 	DefaultPingIntervalMs      = 10_000
 	DefaultInactivityTimeoutMs = 90_000
+	DefaultWriteTimeoutMs      = 10_000
 	DefaultChannelDepth        = 8
 	DefaultClientOutboxSize    = 256
 )
@@ -95,6 +102,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PingIntervalMs, DefaultPingIntervalMs)
 	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
+	def(&c.WriteTimeoutMs, DefaultWriteTimeoutMs)
 	def(&c.ChannelDepth, DefaultChannelDepth)
 	def(&c.ClientOutboxSize, DefaultClientOutboxSize)
 	if len(c.Languages) == 0 {

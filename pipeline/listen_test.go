@@ -236,3 +236,53 @@ func TestHTTPEndpoints(t *testing.T) {
 	code, _ = get("/readyz")
 	td.Cmp(t, code, 503)
 }
+
+// TestListenClientThatStopsReadingIsClosed: a client that stops reading
+// blocks the gateway's next write (here the ready status once the
+// upstream is up, over an in-memory pipe that holds nothing); after
+// WriteTimeoutMs the connection is
+// closed, the session ends as a slow client's (1013) and its upstream
+// stream is ended properly, instead of waiting for the client's TCP.
+func TestListenClientThatStopsReadingIsClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ended := make(chan pipeline.SessionSummary, 1)
+		g := newGatewayWith(t, pipeline.Config{WriteTimeoutMs: 3000}, pipeline.Deps{
+			OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },
+		}, true)
+		c := g.dial(t, "", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(64)
+		(<-g.p.Dials).Accept(up)
+		start := time.Now()
+		go endOnCloseStream(up)
+		sum := <-ended // the client reads nothing more
+		td.Cmp(t, time.Since(start), 3*time.Second, "the ready status, cut off after 3 s")
+		td.Cmp(t, sum.CloseCode, int(websocket.StatusTryAgainLater))
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_client_write_timeouts_total"), 1.0)
+		td.Cmp(t, stagestest.MetricValue(t, g.set, `earshot_sessions_closed_total{code="1013"}`), 1.0)
+	})
+}
+
+// TestListenRecordsTheClientsCloseCode: a client that closes with its own
+// code (1001 going away, or an application's 4000) is recorded with it,
+// not with the normal close the server answers with after (on /metrics
+// codes outside 1000-1015 count as "other").
+func TestListenRecordsTheClientsCloseCode(t *testing.T) {
+	for code, label := range map[websocket.StatusCode]string{websocket.StatusGoingAway: "1001", 4000: "other"} {
+		synctest.Test(t, func(t *testing.T) {
+			ended := make(chan pipeline.SessionSummary, 1)
+			g := newGatewayWith(t, pipeline.Config{}, pipeline.Deps{
+				OnSessionEnd: func(s pipeline.SessionSummary) { ended <- s },
+			}, true)
+			c := g.dial(t, "", testKey)
+			statuses(t, c)
+			up := stagestest.NewStream(64)
+			(<-g.p.Dials).Accept(up)
+			td.Cmp(t, next(t, c).Status, "ready")
+			go endOnCloseStream(up)
+			go func() { _ = c.Close(code, "bye") }()
+			td.Cmp(t, (<-ended).CloseCode, int(code))
+			td.Cmp(t, stagestest.MetricValue(t, g.set, `earshot_sessions_closed_total{code="`+label+`"}`), 1.0)
+		})
+	}
+}

@@ -20,11 +20,14 @@ type serverMetrics struct {
 	rejected     *metrics.Counter
 	clientFrames *metrics.Counter
 	clientBytes  *metrics.Counter
-	captureSec   *metrics.FloatCounter
-	sessionSec   *metrics.PrometheusHistogram
-	connector    *connector.Metrics
-	fanout       *fanout.Metrics
-	gate         *gate.Metrics
+	// writeTimeouts counts sessions closed because the client stopped
+	// reading (Config.WriteTimeoutMs).
+	writeTimeouts *metrics.Counter
+	captureSec    *metrics.FloatCounter
+	sessionSec    *metrics.PrometheusHistogram
+	connector     *connector.Metrics
+	fanout        *fanout.Metrics
+	gate          *gate.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -46,17 +49,18 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		return float64(st.InUse+st.Free) * float64(st.ChunkBytes)
 	})
 	return &serverMetrics{
-		set:          set,
-		active:       set.NewGauge(`earshot_sessions_active`, nil),
-		sessions:     set.NewCounter(`earshot_sessions_total`),
-		rejected:     set.NewCounter(`earshot_sessions_rejected_total`),
-		clientFrames: set.NewCounter(`earshot_client_frames_total`),
-		clientBytes:  set.NewCounter(`earshot_client_bytes_total`),
-		captureSec:   set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
-		sessionSec:   set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
-		connector:    connector.NewMetrics(set),
-		fanout:       fanout.NewMetrics(set),
-		gate:         gate.NewMetrics(set),
+		set:           set,
+		active:        set.NewGauge(`earshot_sessions_active`, nil),
+		sessions:      set.NewCounter(`earshot_sessions_total`),
+		rejected:      set.NewCounter(`earshot_sessions_rejected_total`),
+		clientFrames:  set.NewCounter(`earshot_client_frames_total`),
+		clientBytes:   set.NewCounter(`earshot_client_bytes_total`),
+		writeTimeouts: set.NewCounter(`earshot_client_write_timeouts_total`),
+		captureSec:    set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
+		sessionSec:    set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
+		connector:     connector.NewMetrics(set),
+		fanout:        fanout.NewMetrics(set),
+		gate:          gate.NewMetrics(set),
 	}
 }
 

@@ -165,7 +165,10 @@ func sessionGateMode(server gate.Mode, vadGate string) gate.Mode {
 // session and joined before run returns.
 func (s *session) closeClient(code websocket.StatusCode, reason string) {
 	s.closeOnce.Do(func() {
-		s.closeCode.Store(int64(code))
+		// The first code recorded stands: the client's own close, or a
+		// connection cut off as stuck, is not overwritten by the normal
+		// close that follows when the graph ends.
+		s.closeCode.CompareAndSwap(0, int64(code))
 		s.closing.Go(func() { _ = s.conn.Close(code, closeReason(reason)) })
 	})
 }

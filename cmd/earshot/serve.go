@@ -32,6 +32,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
 	readLimit := envInt(fs, "read-limit-bytes", "EARSHOT_READ_LIMIT_BYTES", pipeline.DefaultReadLimitBytes,
 		"largest client frame; a larger one closes the session with 1009")
+	writeTimeout := envInt(fs, "write-timeout-ms", "EARSHOT_WRITE_TIMEOUT_MS", pipeline.DefaultWriteTimeoutMs,
+		"a write the client does not take within this long closes its connection (a client that stopped reading; recorded as 1013)")
 	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", retry.DefaultBackoffBaseMs,
 		"upstream retry: first delay's upper bound (full-jitter exponential)")
 	backoffCap := envInt(fs, "backoff-cap-ms", "EARSHOT_BACKOFF_CAP_MS", retry.DefaultBackoffCapMs,
@@ -78,6 +80,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := pipeline.New(pipeline.Config{
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
+		WriteTimeoutMs: *writeTimeout,
 		Languages:      provider.languages,
 		Gate:           gateCfg,
 		Connector: connector.Config{
