@@ -32,6 +32,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
 	readLimit := envInt(fs, "read-limit-bytes", "EARSHOT_READ_LIMIT_BYTES", pipeline.DefaultReadLimitBytes,
 		"largest client frame; a larger one closes the session with 1009")
+	maxConns := envInt(fs, "max-conns", "EARSHOT_MAX_CONNS", 0,
+		"connections open at once, sessions included; at the cap idle and silent connections make room, else new ones get 503 (0: half the descriptor limit less 64, at most 20000)")
+	httpIdleMs := envInt(fs, "http-idle-timeout-ms", "EARSHOT_HTTP_IDLE_TIMEOUT_MS", pipeline.DefaultIdleTimeoutMs,
+		"a keep-alive HTTP connection idle this long between requests is closed")
 	writeTimeout := envInt(fs, "write-timeout-ms", "EARSHOT_WRITE_TIMEOUT_MS", pipeline.DefaultWriteTimeoutMs,
 		"a write the client does not take within this long closes its connection (a client that stopped reading; recorded as 1013)")
 	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", retry.DefaultBackoffBaseMs,
@@ -98,8 +102,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs, ln := pipeline.NewHTTPServer(srv, ln, pipeline.HTTPConfig{
+		MaxConns: *maxConns, IdleTimeoutMs: *httpIdleMs,
+	}, set)
+	conns := *maxConns
+	if conns <= 0 {
+		conns = pipeline.DefaultMaxConns()
+	}
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
+	log.Info("http limits", "max_conns", conns, "idle_timeout_ms", *httpIdleMs, "write_timeout_ms", *writeTimeout)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
 		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", *gf.finalizeMs)
 
