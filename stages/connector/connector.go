@@ -234,16 +234,16 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.U
 		c.deps.Metrics.Degraded.Dec()
 	}
 	if stages.Classify(err) == stages.ClassAborted {
+		// The client left (or the server stopped) while no stream
+		// could take the audio held: it was never transcribed.
+		c.lose(c.dropRing(st))
 		return ctxErr(ctx)
 	}
 	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
 	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventFailed, Reason: stages.Reason(err), Failure: failure(err)}); err != nil {
 		return err
 	}
-	st.ring.ack(st.acked)
-	lost := st.ring.settle(st.acked) + st.ring.held()
-	st.ring.release()
-	st.ring = newReplayRing(0, c.deps.Chunks)
+	lost := c.dropRing(st)
 	for st.in != nil {
 		a, ok, err := stages.Recv(ctx, st.in)
 		if err != nil {
@@ -257,6 +257,16 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.U
 	}
 	c.lose(lost)
 	return nil
+}
+
+// dropRing gives up the ring's audio for good and returns how much of it
+// no final covered (evicted before, or still held).
+func (c *Connector) dropRing(st *connState) (lost int64) {
+	st.ring.ack(st.acked)
+	lost = st.ring.settle(st.acked) + st.ring.held()
+	st.ring.release()
+	st.ring = newReplayRing(0, c.deps.Chunks)
+	return lost
 }
 
 // ctxErr is ctx's cause when ctx is done (hard stop), else nil (the input

@@ -131,3 +131,26 @@ func TestConnectorNothingLostWhenTheUpstreamFinishes(t *testing.T) {
 		td.Cmp(t, h.m.SentSeconds.Get(), td.N(8021.0/rate, 1e-9))
 	})
 }
+
+// TestConnectorClientGoneDuringReconnectLosesWhatWasHeld: the client
+// leaves while the connector is reconnecting; the audio held for the
+// replay was never transcribed, so it is lost (it used to count 0).
+func TestConnectorClientGoneDuringReconnectLosesWhatWasHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), connector.Config{})
+		h.next(t)
+		s1 := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s1)
+		h.next(t)
+		h.in <- frame(0, 8000)
+		<-s1.Audio
+		s1.End(&stages.UpstreamError{CloseCode: 1011})
+		td.Cmp(t, h.next(t).Kind, stages.EventDegraded)
+		<-h.p.Dials // the redial, never answered
+		h.in <- frame(8000, 8000)
+		synctest.Wait()
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, h.m.LostSeconds.Get(), td.N(1.0, 1e-9), "the half second sent and the half second held")
+	})
+}
