@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/coder/websocket"
@@ -23,6 +24,9 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 	defer close(frames)
 	ioCtx := context.WithoutCancel(ctx)
 	m := s.srv.m
+	cfg := s.srv.cfg
+	pc := newPace(cfg.MaxPace, cfg.PaceBurstMs, time.Now())
+	tooFast := false
 	for {
 		typ, data, err := readMessage(ioCtx, s.conn)
 		if err != nil {
@@ -43,6 +47,18 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 		switch typ {
 		case websocket.MessageBinary:
 			if len(data) < ingest.MinAudioFrameBytes {
+				stages.ReleaseFrame(data)
+				continue
+			}
+			if tooFast || !pc.take(s.params.duration(len(data)), time.Now()) {
+				// Past the pace: the session is being closed; what
+				// comes meanwhile is not audio to transcribe.
+				if !tooFast {
+					tooFast = true
+					m.tooFast.Inc()
+					s.log.Warn("client sends audio faster than allowed; closing", "max_pace", cfg.MaxPace)
+					s.closeClient(websocket.StatusPolicyViolation, fmt.Sprintf("audio sent faster than %g× real time", cfg.MaxPace))
+				}
 				stages.ReleaseFrame(data)
 				continue
 			}

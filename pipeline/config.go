@@ -39,6 +39,15 @@ type Config struct {
 	// InactivityTimeoutMs ends a session (close 1001) after this long
 	// without any frame from the client. Default 90000.
 	InactivityTimeoutMs int
+	// MaxPace is the most audio a session may send per second of wall
+	// time, as a multiple of real time, averaged over PaceBurstMs of
+	// audio: a session beyond it is closed with 1008 and the reason
+	// (what it sent before is transcribed). Default 1.5; negative
+	// disables (benchmarks and tests that stream faster than real time).
+	MaxPace float64
+	// PaceBurstMs is the audio a session may send at once beyond
+	// MaxPace: an app's backlog after a reconnect. Default 30000.
+	PaceBurstMs int
 	// WriteTimeoutMs bounds one write to the client: a client that stops
 	// reading fills its socket buffer and blocks the write; after this
 	// long the connection is closed (recorded as close 1013, "client too
@@ -81,6 +90,8 @@ const (
 	DefaultPingIntervalMs      = 10_000
 	DefaultInactivityTimeoutMs = 90_000
 	DefaultWriteTimeoutMs      = 10_000
+	DefaultMaxPace             = 1.5
+	DefaultPaceBurstMs         = 30_000
 	DefaultChannelDepth        = 8
 	DefaultClientOutboxSize    = 256
 )
@@ -103,6 +114,13 @@ func (c Config) withDefaults() Config {
 	def(&c.PingIntervalMs, DefaultPingIntervalMs)
 	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
 	def(&c.WriteTimeoutMs, DefaultWriteTimeoutMs)
+	def(&c.PaceBurstMs, DefaultPaceBurstMs)
+	switch {
+	case c.MaxPace == 0:
+		c.MaxPace = DefaultMaxPace
+	case c.MaxPace < 0:
+		c.MaxPace = -1
+	}
 	def(&c.ChannelDepth, DefaultChannelDepth)
 	def(&c.ClientOutboxSize, DefaultClientOutboxSize)
 	if len(c.Languages) == 0 {

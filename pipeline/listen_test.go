@@ -286,3 +286,49 @@ func TestListenRecordsTheClientsCloseCode(t *testing.T) {
 		})
 	}
 }
+
+// TestListenAudioFasterThanThePaceCloses1008: a client may send a backlog
+// (PaceBurstMs of audio at once) and then MaxPace times real time; one that
+// keeps pushing audio faster is closed with 1008 and the reason, and what
+// it sent before the limit still reaches the upstream.
+func TestListenAudioFasterThanThePaceCloses1008(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{MaxPace: 1.5, PaceBurstMs: 2000}, true)
+		c := g.dial(t, "sample_rate=16000&codec=pcm16", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(1024)
+		(<-g.p.Dials).Accept(up)
+		go endOnCloseStream(up)
+		frame := make([]byte, 3200) // 100 ms
+		// 2 s at once (the burst), then 100 ms every 66 ms (1.5x): kept.
+		for range 20 {
+			td.Require(t).CmpNoError(c.Write(t.Context(), websocket.MessageBinary, frame))
+		}
+		for range 30 {
+			time.Sleep(67 * time.Millisecond)
+			td.Require(t).CmpNoError(c.Write(t.Context(), websocket.MessageBinary, frame))
+		}
+		// Then twice as fast as real time: closed within a second or so.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 40 {
+				time.Sleep(50 * time.Millisecond)
+				if c.Write(t.Context(), websocket.MessageBinary, frame) != nil {
+					return
+				}
+			}
+		}()
+		code, reason := closeOf(t, c)
+		<-done
+		synctest.Wait()
+		got := 0
+		for len(up.Audio) > 0 {
+			got += len(<-up.Audio)
+		}
+		td.Cmp(t, got, td.Gte(50*len(frame)), "the backlog and the audio at 1.5x went upstream")
+		td.Cmp(t, code, websocket.StatusPolicyViolation)
+		td.Cmp(t, reason, "audio sent faster than 1.5× real time")
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_client_too_fast_total"), 1.0)
+	})
+}

@@ -23,11 +23,14 @@ type serverMetrics struct {
 	// writeTimeouts counts sessions closed because the client stopped
 	// reading (Config.WriteTimeoutMs).
 	writeTimeouts *metrics.Counter
-	captureSec    *metrics.FloatCounter
-	sessionSec    *metrics.PrometheusHistogram
-	connector     *connector.Metrics
-	fanout        *fanout.Metrics
-	gate          *gate.Metrics
+	// tooFast counts sessions closed for sending audio faster than
+	// Config.MaxPace.
+	tooFast    *metrics.Counter
+	captureSec *metrics.FloatCounter
+	sessionSec *metrics.PrometheusHistogram
+	connector  *connector.Metrics
+	fanout     *fanout.Metrics
+	gate       *gate.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -56,6 +59,7 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		clientFrames:  set.NewCounter(`earshot_client_frames_total`),
 		clientBytes:   set.NewCounter(`earshot_client_bytes_total`),
 		writeTimeouts: set.NewCounter(`earshot_client_write_timeouts_total`),
+		tooFast:       set.NewCounter(`earshot_client_too_fast_total`),
 		captureSec:    set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
 		sessionSec:    set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
 		connector:     connector.NewMetrics(set),

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -152,4 +153,11 @@ func (e *ParamError) Unwrap() error { return ErrBadParam }
 
 func badParam(format string, args ...any) error {
 	return &ParamError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// duration is how long n bytes of the session's audio last (16-bit PCM,
+// Channels interleaved, at SampleRateHz).
+func (p Params) duration(n int) time.Duration {
+	samples := int64(n / 2 / max(p.Channels, 1))
+	return time.Duration(samples * int64(time.Second) / int64(p.SampleRateHz))
 }

@@ -36,6 +36,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"connections open at once, sessions included; at the cap idle and silent connections make room, else new ones get 503 (0: half the descriptor limit less 64, at most 20000)")
 	httpIdleMs := envInt(fs, "http-idle-timeout-ms", "EARSHOT_HTTP_IDLE_TIMEOUT_MS", pipeline.DefaultIdleTimeoutMs,
 		"a keep-alive HTTP connection idle this long between requests is closed")
+	maxPace := envFloat(fs, "max-pace", "EARSHOT_MAX_PACE", pipeline.DefaultMaxPace,
+		"most audio a session may send per wall second, as a multiple of real time (beyond --pace-burst-ms it is closed with 1008); negative: no limit")
+	paceBurstMs := envInt(fs, "pace-burst-ms", "EARSHOT_PACE_BURST_MS", pipeline.DefaultPaceBurstMs,
+		"audio a session may send at once beyond --max-pace (an app's backlog after a reconnect)")
 	writeTimeout := envInt(fs, "write-timeout-ms", "EARSHOT_WRITE_TIMEOUT_MS", pipeline.DefaultWriteTimeoutMs,
 		"a write the client does not take within this long closes its connection (a client that stopped reading; recorded as 1013)")
 	backoffBase := envInt(fs, "backoff-base-ms", "EARSHOT_BACKOFF_BASE_MS", retry.DefaultBackoffBaseMs,
@@ -85,6 +89,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		APIKeys:        keys,
 		ReadLimitBytes: int64(*readLimit),
 		WriteTimeoutMs: *writeTimeout,
+		MaxPace:        *maxPace,
+		PaceBurstMs:    *paceBurstMs,
 		Languages:      provider.languages,
 		Gate:           gateCfg,
 		Connector: connector.Config{

@@ -17,11 +17,15 @@ import (
 // is p (the local recognizer, a wrapper that records what a session sends
 // upstream, ...), and returns it with its /v4/listen URL. deps may give
 // OnSessionEnd, Metrics and Logger; its Provider is replaced by p, and a
-// missing Metrics set or Logger is filled in. The server is shut down by
-// the test's cleanup; p is not closed.
+// missing Metrics set or Logger is filled in. The pace limit is off
+// unless cfg.MaxPace sets it (tests stream far faster than real time).
+// The server is shut down by the test's cleanup; p is not closed.
 func StartGatewayProvider(tb testing.TB, p stages.Provider, cfg pipeline.Config, deps pipeline.Deps) (*pipeline.Server, string) {
 	tb.Helper()
 	cfg.APIKeys = []string{ClientKey}
+	if cfg.MaxPace == 0 {
+		cfg.MaxPace = -1 // test clients stream far faster than real time
+	}
 	deps.Provider = p
 	if deps.Metrics == nil {
 		deps.Metrics = metrics.NewSet()
