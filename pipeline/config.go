@@ -39,6 +39,14 @@ type Config struct {
 	// InactivityTimeoutMs ends a session (close 1001) after this long
 	// without any frame from the client. Default 90000.
 	InactivityTimeoutMs int
+	// FailedHandshakesPerSec and FailedHandshakeBurst throttle refused
+	// handshakes (bad or missing keys) per client address: after the
+	// burst of refusals (at least 2), an address is refused with 429
+	// before any upgrade until the rate gives it another try. Defaults 1
+	// per second and 10. (Behind a proxy every client shares the proxy's
+	// address.)
+	FailedHandshakesPerSec float64
+	FailedHandshakeBurst   int
 	// MaxPace is the most audio a session may send per second of wall
 	// time, as a multiple of real time, averaged over PaceBurstMs of
 	// audio: a session beyond it is closed with 1008 and the reason
@@ -86,14 +94,16 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultReadLimitBytes      = 64 << 10
-	DefaultPingIntervalMs      = 10_000
-	DefaultInactivityTimeoutMs = 90_000
-	DefaultWriteTimeoutMs      = 10_000
-	DefaultMaxPace             = 1.5
-	DefaultPaceBurstMs         = 30_000
-	DefaultChannelDepth        = 8
-	DefaultClientOutboxSize    = 256
+	DefaultReadLimitBytes         = 64 << 10
+	DefaultPingIntervalMs         = 10_000
+	DefaultInactivityTimeoutMs    = 90_000
+	DefaultWriteTimeoutMs         = 10_000
+	DefaultMaxPace                = 1.5
+	DefaultFailedHandshakesPerSec = 1.0
+	DefaultFailedHandshakeBurst   = 10
+	DefaultPaceBurstMs            = 30_000
+	DefaultChannelDepth           = 8
+	DefaultClientOutboxSize       = 256
 )
 
 // DefaultLanguages are the languages accepted when Config.Languages is
@@ -115,6 +125,11 @@ func (c Config) withDefaults() Config {
 	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
 	def(&c.WriteTimeoutMs, DefaultWriteTimeoutMs)
 	def(&c.PaceBurstMs, DefaultPaceBurstMs)
+	def(&c.FailedHandshakeBurst, DefaultFailedHandshakeBurst)
+	c.FailedHandshakeBurst = max(c.FailedHandshakeBurst, 2)
+	if c.FailedHandshakesPerSec <= 0 {
+		c.FailedHandshakesPerSec = DefaultFailedHandshakesPerSec
+	}
 	switch {
 	case c.MaxPace == 0:
 		c.MaxPace = DefaultMaxPace

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -15,6 +17,13 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		s.m.rejected.Inc()
 		http.Error(w, ErrDraining.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	ip := host(r.RemoteAddr)
+	if wait, blocked := s.refusals.blocked(ip, time.Now()); blocked {
+		s.m.throttled.Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		http.Error(w, "too many refused handshakes; try again later", http.StatusTooManyRequests)
 		return
 	}
 	authErr := s.keys.check(r.Header.Get("Authorization"))
@@ -37,7 +46,11 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 			reason = authErr.Error()
 		}
 		s.m.closed(int(websocket.StatusPolicyViolation))
-		s.log.Info("listen refused", "reason", reason, "remote", r.RemoteAddr)
+		if authErr != nil {
+			s.refusals.failed(ip, reason, time.Now())
+		} else {
+			s.log.Info("listen refused", "reason", reason, "remote", r.RemoteAddr)
+		}
 		_ = conn.Close(websocket.StatusPolicyViolation, closeReason(reason))
 		return
 	}

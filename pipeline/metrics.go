@@ -25,7 +25,10 @@ type serverMetrics struct {
 	writeTimeouts *metrics.Counter
 	// tooFast counts sessions closed for sending audio faster than
 	// Config.MaxPace.
-	tooFast    *metrics.Counter
+	tooFast *metrics.Counter
+	// throttled counts handshakes refused with 429 because their address
+	// had too many refused handshakes (Config.FailedHandshakeBurst).
+	throttled  *metrics.Counter
 	captureSec *metrics.FloatCounter
 	sessionSec *metrics.PrometheusHistogram
 	connector  *connector.Metrics
@@ -60,6 +63,7 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		clientBytes:   set.NewCounter(`earshot_client_bytes_total`),
 		writeTimeouts: set.NewCounter(`earshot_client_write_timeouts_total`),
 		tooFast:       set.NewCounter(`earshot_client_too_fast_total`),
+		throttled:     set.NewCounter(`earshot_listen_throttled_total`),
 		captureSec:    set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
 		sessionSec:    set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
 		connector:     connector.NewMetrics(set),

@@ -31,9 +31,11 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	keys *keyring
-	m    *serverMetrics
-	up   upstream
-	mux  *http.ServeMux
+	// refusals throttles refused handshakes per client address.
+	refusals *throttle
+	m        *serverMetrics
+	up       upstream
+	mux      *http.ServeMux
 
 	base     context.Context
 	hardStop context.CancelCauseFunc
@@ -71,12 +73,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			"mode", string(cfg.Gate.Mode))
 	}
 	base, cancel := context.WithCancelCause(context.Background())
+	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:  cfg.withDefaults(),
+		cfg:  cfg,
 		deps: deps,
 		log:  deps.Logger,
 		keys: newKeyring(cfg.APIKeys),
-		m:    newServerMetrics(deps.Metrics, deps.Chunks),
+		// The bucket lets Burst-1 reservations through free: the
+		// Burst-th refusal is the one that starts the throttle.
+		refusals: newThrottle(retry.BudgetConfig{
+			RatePerSec: cfg.FailedHandshakesPerSec, Burst: cfg.FailedHandshakeBurst - 1,
+		}, deps.Logger),
+		m: newServerMetrics(deps.Metrics, deps.Chunks),
 		up: upstream{
 			breaker: retry.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
 			budget:  retry.NewBudget(cfg.Budget, deps.Metrics),
