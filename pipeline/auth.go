@@ -23,24 +23,27 @@ func newKeyring(keys []string) *keyring {
 }
 
 // check validates an Authorization header value of the form
-// "Bearer <key>" (exactly two space-separated parts). It returns
+// "Bearer <key>" (exactly two space-separated parts) and returns which
+// configured key it is (its index, for per-key limits). It returns
 // ErrNoAuthHeader or ErrBadAuth, whose texts are the client-facing close
 // reasons.
-func (k *keyring) check(header string) error {
+func (k *keyring) check(header string) (int, error) {
 	if header == "" {
-		return ErrNoAuthHeader
+		return -1, ErrNoAuthHeader
 	}
 	parts := strings.Split(header, " ")
 	if len(parts) != 2 || !strings.EqualFold(parts[0], "Bearer") || parts[1] == "" {
-		return ErrBadAuth
+		return -1, ErrBadAuth
 	}
 	d := sha256.Sum256([]byte(parts[1]))
-	match := 0
+	match, which := 0, -1
 	for i := range k.digests {
-		match |= subtle.ConstantTimeCompare(d[:], k.digests[i][:])
+		eq := subtle.ConstantTimeCompare(d[:], k.digests[i][:])
+		match |= eq
+		which = subtle.ConstantTimeSelect(eq, i, which)
 	}
 	if match != 1 {
-		return ErrBadAuth
+		return -1, ErrBadAuth
 	}
-	return nil
+	return which, nil
 }

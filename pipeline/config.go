@@ -39,6 +39,15 @@ type Config struct {
 	// InactivityTimeoutMs ends a session (close 1001) after this long
 	// without any frame from the client. Default 90000.
 	InactivityTimeoutMs int
+	// MaxSessions caps the sessions the server runs at once; a new one
+	// beyond it is closed with 1013 ("too many sessions") before any
+	// upstream work. Default DefaultMaxConns() less 64 (room for
+	// /healthz and /metrics among the connections), at least three
+	// quarters of it; negative: no cap.
+	MaxSessions int
+	// MaxSessionsPerKey caps the sessions one client key runs at once,
+	// refused the same way. Default 0: no cap beyond MaxSessions.
+	MaxSessionsPerKey int
 	// FailedHandshakesPerSec and FailedHandshakeBurst throttle refused
 	// handshakes (bad or missing keys) per client address: after the
 	// burst of refusals (at least 2), an address is refused with 429
@@ -125,6 +134,14 @@ func (c Config) withDefaults() Config {
 	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
 	def(&c.WriteTimeoutMs, DefaultWriteTimeoutMs)
 	def(&c.PaceBurstMs, DefaultPaceBurstMs)
+	switch {
+	case c.MaxSessions == 0:
+		n := DefaultMaxConns()
+		c.MaxSessions = max(n-64, n*3/4)
+	case c.MaxSessions < 0:
+		c.MaxSessions = 0 // no cap
+	}
+	c.MaxSessionsPerKey = max(c.MaxSessionsPerKey, 0)
 	def(&c.FailedHandshakeBurst, DefaultFailedHandshakeBurst)
 	c.FailedHandshakeBurst = max(c.FailedHandshakeBurst, 2)
 	if c.FailedHandshakesPerSec <= 0 {

@@ -12,6 +12,10 @@ var (
 	ErrBadAuth = errors.New("Invalid authorization token") //nolint:staticcheck // Omi's exact close reason
 	// ErrBadParam: a query parameter is invalid; the wrapped text names it.
 	ErrBadParam = errors.New("bad parameter")
+	// ErrTooManySessions: the server, or the session's key, has as many
+	// sessions as Config.MaxSessions (MaxSessionsPerKey) allows; the text
+	// is the client-facing close reason (with 1013, try again later).
+	ErrTooManySessions = errors.New("too many sessions; try again later")
 	// ErrDraining: the server is shutting down and takes no new sessions.
 	ErrDraining = errors.New("server is draining")
 	// ErrUpstreamBroken: the upstream refuses every connect for a reason

@@ -26,7 +26,7 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many refused handshakes; try again later", http.StatusTooManyRequests)
 		return
 	}
-	authErr := s.keys.check(r.Header.Get("Authorization"))
+	key, authErr := s.keys.check(r.Header.Get("Authorization"))
 	params, paramErr := ParseParams(r.URL.Query(), s.cfg.Languages)
 
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -56,9 +56,15 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(s.cfg.ReadLimitBytes)
 
-	sess := newSession(s, conn, params)
+	sess := newSession(s, conn, params, key)
 	if err := s.add(sess); err != nil {
 		s.m.rejected.Inc()
+		if errors.Is(err, ErrTooManySessions) {
+			s.m.refusedBusy.Inc()
+			s.m.closed(int(websocket.StatusTryAgainLater))
+			_ = conn.Close(websocket.StatusTryAgainLater, err.Error())
+			return
+		}
 		_ = conn.Close(websocket.StatusServiceRestart, "service restart")
 		return
 	}

@@ -28,12 +28,15 @@ type serverMetrics struct {
 	tooFast *metrics.Counter
 	// throttled counts handshakes refused with 429 because their address
 	// had too many refused handshakes (Config.FailedHandshakeBurst).
-	throttled  *metrics.Counter
-	captureSec *metrics.FloatCounter
-	sessionSec *metrics.PrometheusHistogram
-	connector  *connector.Metrics
-	fanout     *fanout.Metrics
-	gate       *gate.Metrics
+	throttled *metrics.Counter
+	// refusedBusy counts sessions refused beyond MaxSessions or
+	// MaxSessionsPerKey.
+	refusedBusy *metrics.Counter
+	captureSec  *metrics.FloatCounter
+	sessionSec  *metrics.PrometheusHistogram
+	connector   *connector.Metrics
+	fanout      *fanout.Metrics
+	gate        *gate.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -64,6 +67,7 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		writeTimeouts: set.NewCounter(`earshot_client_write_timeouts_total`),
 		tooFast:       set.NewCounter(`earshot_client_too_fast_total`),
 		throttled:     set.NewCounter(`earshot_listen_throttled_total`),
+		refusedBusy:   set.NewCounter(`earshot_sessions_refused_busy_total`),
 		captureSec:    set.NewFloatCounter(`earshot_audio_capture_seconds_total`),
 		sessionSec:    set.NewPrometheusHistogram(`earshot_session_duration_seconds`),
 		connector:     connector.NewMetrics(set),

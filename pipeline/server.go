@@ -43,6 +43,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perKey   map[int]int    // sessions by client key index
 	wg       sync.WaitGroup // one per running session
 }
 
@@ -93,7 +94,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		base:     base,
 		hardStop: cancel,
 		sessions: map[*session]struct{}{},
+		perKey:   map[int]int{},
 	}
+	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
 	s.mux.HandleFunc("GET /v4/listen", s.handleListen)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -171,14 +174,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// add registers a session; it fails while draining.
+// add registers a session; it fails while draining (ErrDraining) and
+// beyond MaxSessions or the key's MaxSessionsPerKey (ErrTooManySessions).
 func (s *Server) add(sess *session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining.Load() {
 		return ErrDraining
 	}
+	if n := s.cfg.MaxSessions; n > 0 && len(s.sessions) >= n {
+		return ErrTooManySessions
+	}
+	if n := s.cfg.MaxSessionsPerKey; n > 0 && s.perKey[sess.key] >= n {
+		return ErrTooManySessions
+	}
 	s.sessions[sess] = struct{}{}
+	s.perKey[sess.key]++
 	s.wg.Add(1)
 	return nil
 }
@@ -186,6 +197,9 @@ func (s *Server) add(sess *session) error {
 func (s *Server) remove(sess *session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
+	if s.perKey[sess.key]--; s.perKey[sess.key] <= 0 {
+		delete(s.perKey, sess.key)
+	}
 	s.mu.Unlock()
 	s.wg.Done()
 }

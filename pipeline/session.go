@@ -31,6 +31,7 @@ type session struct {
 	srv    *Server
 	conn   *websocket.Conn
 	params Params
+	key    int // index of the client's key (per-key limits)
 	id     string
 	log    *slog.Logger
 	start  time.Time
@@ -43,12 +44,13 @@ type session struct {
 	closing   sync.WaitGroup
 }
 
-func newSession(srv *Server, conn *websocket.Conn, p Params) *session {
+func newSession(srv *Server, conn *websocket.Conn, p Params, key int) *session {
 	id := uuid.New()
 	return &session{
 		srv:    srv,
 		conn:   conn,
 		params: p,
+		key:    key,
 		id:     id,
 		log:    srv.log.With("session", id),
 		start:  time.Now(),

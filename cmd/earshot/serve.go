@@ -36,6 +36,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"connections open at once, sessions included; at the cap idle and silent connections make room, else new ones get 503 (0: half the descriptor limit less 64, at most 20000)")
 	httpIdleMs := envInt(fs, "http-idle-timeout-ms", "EARSHOT_HTTP_IDLE_TIMEOUT_MS", pipeline.DefaultIdleTimeoutMs,
 		"a keep-alive HTTP connection idle this long between requests is closed")
+	maxSessions := envInt(fs, "max-sessions", "EARSHOT_MAX_SESSIONS", 0,
+		"sessions run at once; a new one beyond is closed with 1013 before any upstream work (0: --max-conns' default less 64; negative: no cap)")
+	maxPerKey := envInt(fs, "max-sessions-per-key", "EARSHOT_MAX_SESSIONS_PER_KEY", 0,
+		"sessions one client key runs at once, refused the same way (0: no cap beyond --max-sessions)")
 	maxPace := envFloat(fs, "max-pace", "EARSHOT_MAX_PACE", pipeline.DefaultMaxPace,
 		"most audio a session may send per wall second, as a multiple of real time (beyond --pace-burst-ms it is closed with 1008); negative: no limit")
 	paceBurstMs := envInt(fs, "pace-burst-ms", "EARSHOT_PACE_BURST_MS", pipeline.DefaultPaceBurstMs,
@@ -86,13 +90,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		provider.register(set)
 	}
 	srv, err := pipeline.New(pipeline.Config{
-		APIKeys:        keys,
-		ReadLimitBytes: int64(*readLimit),
-		WriteTimeoutMs: *writeTimeout,
-		MaxPace:        *maxPace,
-		PaceBurstMs:    *paceBurstMs,
-		Languages:      provider.languages,
-		Gate:           gateCfg,
+		APIKeys:           keys,
+		ReadLimitBytes:    int64(*readLimit),
+		WriteTimeoutMs:    *writeTimeout,
+		MaxPace:           *maxPace,
+		MaxSessions:       *maxSessions,
+		MaxSessionsPerKey: *maxPerKey,
+		PaceBurstMs:       *paceBurstMs,
+		Languages:         provider.languages,
+		Gate:              gateCfg,
 		Connector: connector.Config{
 			Backoff:           retry.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
 			ReconnectAttempts: *reconnects,

@@ -1,0 +1,47 @@
+package pipeline_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/pipeline"
+	"earshot/stages/stagestest"
+)
+
+// TestListenRefusesSessionsBeyondTheLimits: beyond MaxSessions, or a
+// key's MaxSessionsPerKey, a new session is closed with 1013 and the
+// reason before any upstream dial; a session that ends makes room.
+func TestListenRefusesSessionsBeyondTheLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{MaxSessions: 3, MaxSessionsPerKey: 2}, true)
+		open := func(key string) *websocket.Conn {
+			c := g.dial(t, "", key)
+			statuses(t, c)
+			(<-g.p.Dials).Accept(stagestest.NewStream(64))
+			td.Cmp(t, next(t, c).Status, "ready")
+			return c
+		}
+		refused := func(key, why string) {
+			c := g.dial(t, "", key)
+			code, reason := closeOf(t, c)
+			td.Cmp(t, code, websocket.StatusTryAgainLater, why)
+			td.Cmp(t, reason, "too many sessions; try again later", why)
+		}
+		a1 := open(testKey)
+		open(testKey)
+		refused(testKey, "the key's third session")
+		open("other-key")
+		refused("other-key", "the server's fourth session")
+		td.Cmp(t, g.p.Count.Load(), int64(3), "no dial for the refused ones")
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_sessions_refused_busy_total"), 2.0)
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_sessions_limit"), 3.0)
+
+		_ = a1.Close(websocket.StatusNormalClosure, "")
+		time.Sleep(3 * time.Second) // its upstream's close timeout (2 s) passes
+		open(testKey)               // room again
+	})
+}
