@@ -14,8 +14,14 @@ type BreakerConfig struct {
 	// FailureThreshold is how many consecutive counted failures, across
 	// all sessions, open the breaker (default 5).
 	FailureThreshold int
-	// OpenMs is how long, in milliseconds, the breaker stays open before
-	// it lets one half-open probe through (default 30000).
+	// FirstOpenMs is how long, in milliseconds, the breaker stays open
+	// the first time before it lets one half-open probe through (default
+	// 1000, at most OpenMs). Each probe that fails doubles the next open
+	// period, up to OpenMs; a probe that succeeds starts over. So a short
+	// upstream restart costs about as long as it lasts, and a long outage
+	// is probed every OpenMs.
+	FirstOpenMs int
+	// OpenMs is the longest open period (default 30000).
 	OpenMs int
 }
 
@@ -23,6 +29,7 @@ type BreakerConfig struct {
 // half-open probe is in flight.
 const (
 	DefaultBreakerFailureThreshold = 5
+	DefaultBreakerFirstOpenMs      = 1000
 	DefaultBreakerOpenMs           = 30000
 	// BreakerProbeWait is the wait Allow returns while a half-open probe
 	// is in flight (its end is unknown), or OpenMs if that is shorter.
@@ -36,6 +43,10 @@ func (c BreakerConfig) withDefaults() BreakerConfig {
 	if c.OpenMs <= 0 {
 		c.OpenMs = DefaultBreakerOpenMs
 	}
+	if c.FirstOpenMs <= 0 {
+		c.FirstOpenMs = DefaultBreakerFirstOpenMs
+	}
+	c.FirstOpenMs = min(c.FirstOpenMs, c.OpenMs)
 	return c
 }
 
@@ -47,7 +58,7 @@ type BreakerState int
 const (
 	// BreakerClosed lets every dial through.
 	BreakerClosed BreakerState = iota
-	// BreakerOpen lets no dial through until OpenMs has passed.
+	// BreakerOpen lets no dial through until its open period has passed.
 	BreakerOpen
 	// BreakerHalfOpen lets one probe dial through at a time; its outcome
 	// closes or reopens the breaker.
@@ -79,7 +90,9 @@ func (s BreakerState) String() string {
 // Allow gets a new probe, so a forgotten outcome cannot wedge the target.
 type Breaker struct {
 	mu         sync.Mutex
-	open       time.Duration // cfg.OpenMs
+	open       time.Duration // cfg.OpenMs: the longest open period
+	first      time.Duration // cfg.FirstOpenMs
+	period     time.Duration // the next open period: first, doubled per failed probe
 	threshold  int           // cfg.FailureThreshold
 	probeWait  time.Duration // min(open, BreakerProbeWait)
 	state      BreakerState  // stored state; open past openUntil reads as half-open
@@ -101,8 +114,10 @@ func NewBreaker(target string, cfg BreakerConfig, set *metrics.Set) *Breaker {
 	cfg = cfg.withDefaults()
 	b := &Breaker{
 		open:      time.Duration(cfg.OpenMs) * time.Millisecond,
+		first:     time.Duration(cfg.FirstOpenMs) * time.Millisecond,
 		threshold: cfg.FailureThreshold,
 	}
+	b.period = b.first
 	b.probeWait = min(b.open, BreakerProbeWait)
 	if set != nil {
 		label := `{target="` + target + `"}`
@@ -153,6 +168,7 @@ func (b *Breaker) Success() {
 		b.state = BreakerClosed
 		b.failures = 0
 		b.probing = false
+		b.period = b.first
 	}
 }
 
@@ -171,6 +187,7 @@ func (b *Breaker) Failure() {
 			b.trip(now)
 		}
 	case BreakerHalfOpen:
+		b.period = min(2*b.period, b.open) // the probe failed: wait longer
 		b.trip(now)
 	}
 }
@@ -218,10 +235,11 @@ func (b *Breaker) State() BreakerState {
 	return b.state
 }
 
-// trip opens the breaker for OpenMs from now. b.mu must be held.
+// trip opens the breaker for the current period from now. b.mu must be
+// held.
 func (b *Breaker) trip(now time.Time) {
 	b.state = BreakerOpen
-	b.openUntil = now.Add(b.open)
+	b.openUntil = now.Add(b.period)
 	b.failures = 0
 	b.probing = false
 	if b.opens != nil {

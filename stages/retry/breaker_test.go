@@ -39,7 +39,7 @@ func allow(b *retry.Breaker) allowed {
 
 func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := retry.NewBreaker("deepgram", retry.BreakerConfig{FailureThreshold: 3, OpenMs: 10000}, nil)
+		b := retry.NewBreaker("deepgram", retry.BreakerConfig{FailureThreshold: 3, FirstOpenMs: 10000, OpenMs: 10000}, nil)
 		for _, outcome := range []func(){b.Failure, b.Failure, b.Success, b.Failure, b.Failure} {
 			td.Cmp(t, allow(b), allowed{OK: true})
 			outcome()
@@ -61,13 +61,42 @@ func TestBreakerDefaults(t *testing.T) {
 		}
 		td.Cmp(t, b.State(), retry.BreakerClosed)
 		b.Failure()
-		td.Cmp(t, allow(b), allowed{Wait: retry.DefaultBreakerOpenMs * time.Millisecond})
+		td.Cmp(t, allow(b), allowed{Wait: retry.DefaultBreakerFirstOpenMs * time.Millisecond})
+	})
+}
+
+// TestBreakerOpenPeriodGrowsWithFailedProbes: open 1 s first; each failed
+// probe doubles the next open period up to OpenMs; a probe that succeeds
+// starts over at 1 s. A short upstream restart is noticed within about
+// its own length, a long outage is probed every OpenMs.
+func TestBreakerOpenPeriodGrowsWithFailedProbes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker("deepgram", retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 1000, OpenMs: 5000}, nil)
+		td.Cmp(t, allow(b), allowed{OK: true})
+		b.Failure()
+		var periods []time.Duration
+		for range 5 {
+			_, wait := b.Allow()
+			periods = append(periods, wait)
+			time.Sleep(wait)
+			td.Cmp(t, allow(b), allowed{OK: true}, "the probe")
+			b.Failure()
+		}
+		td.Cmp(t, periods, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second})
+		_, wait := b.Allow()
+		time.Sleep(wait)
+		td.Cmp(t, allow(b), allowed{OK: true})
+		b.Success()
+		td.Cmp(t, b.State(), retry.BreakerClosed)
+		td.Cmp(t, allow(b), allowed{OK: true})
+		b.Failure()
+		td.Cmp(t, allow(b), allowed{Wait: time.Second}, "after a success the period starts over")
 	})
 }
 
 func TestBreakerExactlyOneConcurrentProbe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 2, OpenMs: 5000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 2, FirstOpenMs: 5000, OpenMs: 5000}, nil)
 		time.Sleep(5*time.Second - time.Nanosecond)
 		td.Cmp(t, allow(b), allowed{Wait: time.Nanosecond})
 		time.Sleep(time.Nanosecond)
@@ -102,7 +131,7 @@ func repeat[T any](n int, v T) []T {
 
 func TestBreakerProbeSuccessCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 1000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 1000, OpenMs: 1000}, nil)
 		time.Sleep(time.Second)
 		td.Cmp(t, allow(b), allowed{OK: true})
 		b.Success()
@@ -115,7 +144,7 @@ func TestBreakerProbeSuccessCloses(t *testing.T) {
 
 func TestBreakerProbeFailureReopens(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 3000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 3000, OpenMs: 3000}, nil)
 		time.Sleep(3 * time.Second)
 		td.Cmp(t, allow(b), allowed{OK: true})
 		time.Sleep(500 * time.Millisecond) // the probe's dial takes a while
@@ -129,7 +158,7 @@ func TestBreakerProbeFailureReopens(t *testing.T) {
 
 func TestBreakerAbandonReleasesProbe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 3000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 3000, OpenMs: 3000}, nil)
 		time.Sleep(3 * time.Second)
 		td.Cmp(t, allow(b), allowed{OK: true})
 		td.Cmp(t, allow(b), allowed{Wait: time.Second})
@@ -153,7 +182,7 @@ func TestBreakerAbandonWhileClosedCountsNothing(t *testing.T) {
 
 func TestBreakerLostProbeIsReplacedAfterOpenMs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 2000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 2000, OpenMs: 2000}, nil)
 		time.Sleep(2 * time.Second)
 		td.Cmp(t, allow(b), allowed{OK: true}) // never reports
 		time.Sleep(2*time.Second - time.Nanosecond)
@@ -165,7 +194,7 @@ func TestBreakerLostProbeIsReplacedAfterOpenMs(t *testing.T) {
 
 func TestBreakerIgnoresOutcomesWhileOpen(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 2000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 2000, OpenMs: 2000}, nil)
 		time.Sleep(time.Second)
 		// Late outcomes of dials allowed before the breaker opened.
 		b.Failure()
@@ -178,7 +207,7 @@ func TestBreakerIgnoresOutcomesWhileOpen(t *testing.T) {
 
 func TestBreakerShortOpenBoundsProbeWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 200}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 200, OpenMs: 200}, nil)
 		time.Sleep(200 * time.Millisecond)
 		td.Cmp(t, allow(b), allowed{OK: true})
 		td.Cmp(t, allow(b), allowed{Wait: 200 * time.Millisecond})
@@ -188,7 +217,7 @@ func TestBreakerShortOpenBoundsProbeWait(t *testing.T) {
 func TestBreakerMetrics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		set := metrics.NewSet()
-		b := retry.NewBreaker("deepgram", retry.BreakerConfig{FailureThreshold: 1, OpenMs: 1000}, set)
+		b := retry.NewBreaker("deepgram", retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 1000, OpenMs: 1000}, set)
 		retry.NewBreaker("other", retry.BreakerConfig{}, set) // one per target
 		const state = `earshot_upstream_breaker_state{target="deepgram"} `
 		const opens = `earshot_upstream_breaker_opens_total{target="deepgram"} `
@@ -211,7 +240,7 @@ func TestBreakerMetrics(t *testing.T) {
 
 func TestBreakerNilSet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, OpenMs: 1000}, nil)
+		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 1000, OpenMs: 1000}, nil)
 		time.Sleep(time.Second)
 		td.Cmp(t, allow(b), allowed{OK: true})
 		b.Failure()
