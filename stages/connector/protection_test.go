@@ -98,7 +98,7 @@ func TestBudgetCapsSimultaneousRedials(t *testing.T) {
 
 func TestOpenBreakerRefusesWithoutDialing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := retry.NewBreaker("fake", retry.BreakerConfig{FailureThreshold: 2, OpenMs: 30_000}, nil)
+		b := retry.NewBreaker("fake", retry.BreakerConfig{FailureThreshold: 2, FirstOpenMs: 30_000, OpenMs: 30_000}, nil)
 		b.Allow()
 		b.Failure()
 		b.Allow()
