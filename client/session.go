@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"earshot/protocol"
-
 	"github.com/coder/websocket"
+
+	"earshot/protocol"
 )
 
 // Segment is a transcript segment as the server sends it.

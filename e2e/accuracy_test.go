@@ -18,7 +18,7 @@ package e2e_test
 // through the gateway. Those clips end less than PauseMs (500 ms) after
 // their last word; their last words reach the client because the
 // connector sends Finalize once the client's audio pauses
-// (ConnectorConfig.FinalizeIdleMs); without it they came only at
+// (connector.Config.FinalizeIdleMs); without it they came only at
 // CloseStream, after the client had left (100% WER through the gateway).
 
 import (
@@ -58,7 +58,7 @@ const (
 	// backlog still being decoded keeps the session. The recognizer runs
 	// no timers: an utterance still open when the audio stops (less than
 	// its PauseMs of silence at the end) ends when the connector sends
-	// Finalize, 1 s after the last audio (ConnectorConfig.FinalizeIdleMs).
+	// Finalize, 1 s after the last audio (connector.Config.FinalizeIdleMs).
 	accuracyWaitFinal = 5 * time.Second
 )
 
@@ -89,9 +89,9 @@ type clipScore struct {
 }
 
 // compareAccuracy decodes clips directly and through the gateway, each on
-// a fresh provider with one decoder (so both see the clips in the same
-// order on one warm decoder), logs the per-clip table and bounds the
-// difference.
+// a fresh provider with one decoder (every session starts from a freshly
+// loaded decoder's state, so both decode each clip alike), logs the
+// per-clip table and bounds the difference.
 func compareAccuracy(t *testing.T, clips []speechClip) {
 	scores := make([]clipScore, len(clips))
 	directHyp := make([]string, len(clips))

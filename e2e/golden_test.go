@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"earshot/protocol"
-
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under fixtures/")

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"earshot/protocol"
 )
 
 // handleListen authenticates and validates a /v4/listen request, upgrades
@@ -72,10 +74,10 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 	sess.run(s.base)
 }
 
-// closeReason keeps a close reason within the 123 bytes a close frame
-// allows, cutting at a rune boundary.
+// closeReason keeps a close reason within the bytes a close frame allows
+// (protocol.MaxCloseReasonBytes), cutting at a rune boundary.
 func closeReason(s string) string {
-	const limit = 123
+	const limit = protocol.MaxCloseReasonBytes
 	if len(s) <= limit {
 		return s
 	}

@@ -8,11 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"earshot/internal/uuid"
-
 	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
 
+	"earshot/internal/uuid"
 	"earshot/stages"
 	"earshot/stages/connector"
 	"earshot/stages/fanout"

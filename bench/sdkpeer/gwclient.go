@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"earshot/protocol"
-
 	"github.com/coder/websocket"
+
+	"earshot/protocol"
 )
 
 // GatewayRun is what the application saw of one run through earshot.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"earshot/protocol"
-
 	"github.com/coder/websocket"
+
+	"earshot/protocol"
 )
 
 // Client is a /v4/listen client that upserts segments by id the way the

@@ -4,9 +4,9 @@ import (
 	"runtime"
 	"testing"
 
-	"earshot/stages/fanout"
-
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages/fanout"
 )
 
 func drain(o *fanout.Outbox[int]) []int {

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"earshot/internal/uuid"
-
 	"earshot/stages"
 )
 

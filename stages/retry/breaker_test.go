@@ -7,11 +7,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"earshot/stages/retry"
-	"earshot/stages/stagestest"
-
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages/retry"
+	"earshot/stages/stagestest"
 )
 
 // tripped returns a breaker that has just opened.

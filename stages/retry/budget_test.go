@@ -6,11 +6,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"earshot/stages/retry"
-	"earshot/stages/stagestest"
-
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages/retry"
+	"earshot/stages/stagestest"
 )
 
 // reserve calls b.Reserve n times and returns the waits.
