@@ -45,3 +45,27 @@ func TestListenRefusesSessionsBeyondTheLimits(t *testing.T) {
 		open(testKey)               // room again
 	})
 }
+
+// TestListenRefusesSessionsBeyondTheReplayBudget: a new session whose
+// share of ReplayBudgetBytes would fall below MinReplayShareBytes is
+// refused like one beyond MaxSessions, and /metrics shows the budget and
+// each ring's share.
+func TestListenRefusesSessionsBeyondTheReplayBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{ReplayBudgetBytes: 2*pipeline.MinReplayShareBytes + 100}, true)
+		for range 2 {
+			c := g.dial(t, "", testKey)
+			statuses(t, c)
+			(<-g.p.Dials).Accept(stagestest.NewStream(64))
+			td.Cmp(t, next(t, c).Status, "ready")
+		}
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_replay_budget_bytes"), float64(2*pipeline.MinReplayShareBytes))
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_replay_share_bytes"), float64(pipeline.MinReplayShareBytes))
+		c := g.dial(t, "", testKey)
+		code, reason := closeOf(t, c)
+		td.Cmp(t, code, websocket.StatusTryAgainLater)
+		td.Cmp(t, reason, "too many sessions; try again later")
+		td.Cmp(t, g.p.Count.Load(), int64(2), "no dial for the refused one")
+		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_sessions_refused_busy_total"), 1.0)
+	})
+}

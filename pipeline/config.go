@@ -17,6 +17,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"earshot/internal/chunks"
+	"earshot/internal/sysmem"
 	"earshot/stages"
 	"earshot/stages/connector"
 	"earshot/stages/fanout"
@@ -48,6 +49,17 @@ type Config struct {
 	// MaxSessionsPerKey caps the sessions one client key runs at once,
 	// refused the same way. Default 0: no cap beyond MaxSessions.
 	MaxSessionsPerKey int
+	// ReplayBudgetBytes bounds the memory of every session's replay ring
+	// together (the audio held for replay while an upstream is down).
+	// Each ring may hold at most its fair share, the budget divided
+	// among the rings holding audio; at its share, or finding the budget
+	// spent, a ring evicts its own oldest audio (counted as lost) rather
+	// than grow, so every session keeps the same most recent stretch and
+	// none takes the budget. A new session whose share would fall below
+	// MinReplayShareBytes is refused with 1013 like one beyond
+	// MaxSessions. Default DefaultReplayBudgetBytes(): a quarter of the
+	// memory the process may use; negative: no budget.
+	ReplayBudgetBytes int64
 	// FailedHandshakesPerSec and FailedHandshakeBurst throttle refused
 	// handshakes (bad or missing keys) per client address: after the
 	// burst of refusals (at least 2), an address is refused with 429
@@ -125,6 +137,20 @@ var DefaultLanguages = []string{
 	"sk", "sv", "tr", "uk", "vi", "zh", "zh-CN", "zh-TW",
 }
 
+// MinReplayShareBytes is the least replay budget a session is admitted
+// with: 64 KiB, 2 s of 16 kHz audio (0.7 s at 48 kHz).
+const MinReplayShareBytes = 64 << 10
+
+// DefaultReplayBudgetBytes is a quarter of the memory the process may
+// use (the machine's, or its container's limit when smaller), or 1 GiB
+// when that cannot be read.
+func DefaultReplayBudgetBytes() int64 {
+	if n, ok := sysmem.Limit(); ok {
+		return n / 4
+	}
+	return 1 << 30
+}
+
 func (c Config) withDefaults() Config {
 	def := stages.Default
 	if c.ReadLimitBytes <= 0 {
@@ -142,6 +168,12 @@ func (c Config) withDefaults() Config {
 		c.MaxSessions = 0 // no cap
 	}
 	c.MaxSessionsPerKey = max(c.MaxSessionsPerKey, 0)
+	switch {
+	case c.ReplayBudgetBytes == 0:
+		c.ReplayBudgetBytes = DefaultReplayBudgetBytes()
+	case c.ReplayBudgetBytes < 0:
+		c.ReplayBudgetBytes = 0 // none
+	}
 	def(&c.FailedHandshakeBurst, DefaultFailedHandshakeBurst)
 	c.FailedHandshakeBurst = max(c.FailedHandshakeBurst, 2)
 	if c.FailedHandshakesPerSec <= 0 {
@@ -174,9 +206,9 @@ type Deps struct {
 	// in production). nil means no detector: every session's gate is off
 	// whatever Config.Gate.Mode and vad_gate say.
 	NewDetector stages.DetectorFactory
-	// Chunks stores every session's replay ring; nil means
-	// chunks.Default(), the process's pool. Its use is exposed on
-	// /metrics.
+	// Chunks stores every session's replay ring; nil means a new pool of
+	// chunks.DefaultChunkBytes. The server sets its budget to
+	// Config.ReplayBudgetBytes. Its use is exposed on /metrics.
 	Chunks *chunks.Pool
 	// OnSessionEnd, if not nil, is called once per session after every
 	// goroutine of the session has returned (tests, benchmarks, audits).

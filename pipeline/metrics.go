@@ -46,8 +46,9 @@ type upstream struct {
 }
 
 // newServerMetrics registers the server's metrics in set, with gauges of
-// the replay rings' pool: bytes holding audio, and resident bytes (held
-// audio plus the free chunks kept for reuse).
+// the replay rings' pool: bytes holding audio, resident bytes (held audio
+// plus the free chunks kept for reuse), the budget and each ring's share
+// of it, and the budget's refusals and evictions.
 func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 	set.NewGauge(`earshot_replay_ring_bytes`, func() float64 {
 		st := pool.Stats()
@@ -56,6 +57,15 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 	set.NewGauge(`earshot_replay_pool_resident_bytes`, func() float64 {
 		st := pool.Stats()
 		return float64(st.InUse+st.Free) * float64(st.ChunkBytes)
+	})
+	set.NewGauge(`earshot_replay_budget_bytes`, func() float64 { return float64(pool.BudgetBytes()) })
+	set.NewGauge(`earshot_replay_share_bytes`, func() float64 {
+		return float64(pool.Share()) * float64(pool.ChunkBytes())
+	})
+	// Monotonic counts kept by the pool, exposed as counters.
+	set.NewGauge(`earshot_replay_budget_refusals_total`, func() float64 { return float64(pool.Stats().Refused) })
+	set.NewGauge(`earshot_replay_budget_evicted_bytes_total`, func() float64 {
+		return float64(pool.Stats().EvictedBytes)
 	})
 	return &serverMetrics{
 		set:           set,

@@ -61,7 +61,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
 	if deps.Chunks == nil {
-		deps.Chunks = chunks.Default()
+		deps.Chunks = chunks.New(chunks.DefaultChunkBytes, chunks.DefaultKeepFreeBytes)
 	}
 	if deps.Metrics == nil {
 		deps.Metrics = metrics.NewSet()
@@ -75,6 +75,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	base, cancel := context.WithCancelCause(context.Background())
 	cfg = cfg.withDefaults()
+	deps.Chunks.SetBudget(cfg.ReplayBudgetBytes)
 	s := &Server{
 		cfg:  cfg,
 		deps: deps,
@@ -174,8 +175,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// add registers a session; it fails while draining (ErrDraining) and
-// beyond MaxSessions or the key's MaxSessionsPerKey (ErrTooManySessions).
+// add registers a session; it fails while draining (ErrDraining), and
+// beyond MaxSessions, the key's MaxSessionsPerKey, or the sessions whose
+// share of ReplayBudgetBytes is at least MinReplayShareBytes
+// (ErrTooManySessions).
 func (s *Server) add(sess *session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,6 +189,9 @@ func (s *Server) add(sess *session) error {
 		return ErrTooManySessions
 	}
 	if n := s.cfg.MaxSessionsPerKey; n > 0 && s.perKey[sess.key] >= n {
+		return ErrTooManySessions
+	}
+	if b := s.cfg.ReplayBudgetBytes; b > 0 && int64(len(s.sessions)+1)*MinReplayShareBytes > b {
 		return ErrTooManySessions
 	}
 	s.sessions[sess] = struct{}{}

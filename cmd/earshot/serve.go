@@ -40,6 +40,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"sessions run at once; a new one beyond is closed with 1013 before any upstream work (0: --max-conns' default less 64; negative: no cap)")
 	maxPerKey := envInt(fs, "max-sessions-per-key", "EARSHOT_MAX_SESSIONS_PER_KEY", 0,
 		"sessions one client key runs at once, refused the same way (0: no cap beyond --max-sessions)")
+	replayBudget := envInt(fs, "replay-budget-bytes", "EARSHOT_REPLAY_BUDGET_BYTES", 0,
+		"memory of every session's replay ring together; each ring holds at most its fair share and evicts its own oldest audio beyond it (counted lost); a session whose share would fall below 64 KiB is refused with 1013 (0: a quarter of the machine's or container's memory; negative: no budget)")
 	maxPace := envFloat(fs, "max-pace", "EARSHOT_MAX_PACE", pipeline.DefaultMaxPace,
 		"most audio a session may send per wall second, as a multiple of real time (beyond --pace-burst-ms it is closed with 1008); negative: no limit")
 	paceBurstMs := envInt(fs, "pace-burst-ms", "EARSHOT_PACE_BURST_MS", pipeline.DefaultPaceBurstMs,
@@ -96,6 +98,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPace:           *maxPace,
 		MaxSessions:       *maxSessions,
 		MaxSessionsPerKey: *maxPerKey,
+		ReplayBudgetBytes: int64(*replayBudget),
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         provider.languages,
 		Gate:              gateCfg,

@@ -43,6 +43,11 @@ type Pool struct {
 
 	inUse  atomic.Int64 // chunks handed out and not put back
 	mapped atomic.Int64 // chunks ever made
+
+	budget  atomic.Int64 // chunks TryGet may have out at once; 0: no bound
+	members atomic.Int64 // holders sharing the budget (Join)
+	refused atomic.Int64 // TryGet calls refused by the budget
+	evicted atomic.Int64 // bytes holders gave up to the budget (Evicted)
 }
 
 // New returns a pool of chunks of chunkBytes (rounded up to an even
@@ -70,6 +75,20 @@ func Default() *Pool {
 	return defaultPool
 }
 
+// SetBudget bounds the chunks TryGet hands out at once to budgetBytes
+// (rounded down to whole chunks, at least one); 0 or less removes the
+// bound. Get is never bounded. Safe at any time.
+func (p *Pool) SetBudget(budgetBytes int64) {
+	if budgetBytes <= 0 {
+		p.budget.Store(0)
+		return
+	}
+	p.budget.Store(max(1, budgetBytes/int64(p.size)))
+}
+
+// BudgetBytes is the bound of SetBudget in bytes, 0 if none.
+func (p *Pool) BudgetBytes() int64 { return p.budget.Load() * int64(p.size) }
+
 // ChunkBytes is the length of every chunk.
 func (p *Pool) ChunkBytes() int { return p.size }
 
@@ -77,6 +96,12 @@ func (p *Pool) ChunkBytes() int { return p.size }
 // owns it until it passes it to Put.
 func (p *Pool) Get() []byte {
 	p.inUse.Add(1)
+	return p.take()
+}
+
+// take hands out a free chunk, mapping a slab when none is left; the
+// caller counted it in inUse.
+func (p *Pool) take() []byte {
 	p.mu.Lock()
 	if c, ok := pop(&p.hot); ok {
 		p.mu.Unlock()
@@ -94,6 +119,47 @@ func (p *Pool) Get() []byte {
 	p.mu.Unlock()
 	return slab[:p.size:p.size]
 }
+
+// TryGet is Get within the budget: it reports false, and hands out
+// nothing, when the budget's chunks are all out (counted as a refusal).
+func (p *Pool) TryGet() ([]byte, bool) {
+	if b := p.budget.Load(); b > 0 {
+		for {
+			n := p.inUse.Load()
+			if n >= b {
+				p.refused.Add(1)
+				return nil, false
+			}
+			if p.inUse.CompareAndSwap(n, n+1) {
+				return p.take(), true
+			}
+		}
+	}
+	return p.Get(), true
+}
+
+// Join adds a holder to those sharing the budget (see Share); each Join
+// is undone by one Leave.
+func (p *Pool) Join() { p.members.Add(1) }
+
+// Leave undoes one Join.
+func (p *Pool) Leave() { p.members.Add(-1) }
+
+// Share is each holder's fair share of the budget, in chunks: the budget
+// divided among the holders that joined (at least one chunk); 0 when
+// there is no budget. A holder at or over its share gives up its own
+// oldest bytes rather than take another chunk, so that no holder takes
+// more than its share while others need theirs.
+func (p *Pool) Share() int {
+	b := p.budget.Load()
+	if b == 0 {
+		return 0
+	}
+	return int(max(1, b/max(1, p.members.Load())))
+}
+
+// Evicted records n bytes a holder gave up to the budget (for Stats).
+func (p *Pool) Evicted(n int64) { p.evicted.Add(n) }
 
 // pop takes the last chunk of a free list.
 func pop(list *[][]byte) ([]byte, bool) {
@@ -137,6 +203,10 @@ type Stats struct {
 	Mapped int64
 	// ChunkBytes is the size of one chunk.
 	ChunkBytes int
+	// BudgetChunks is the bound of TryGet (0: none); Members the holders
+	// sharing it; Refused the TryGet calls it refused; EvictedBytes what
+	// holders gave up to it.
+	BudgetChunks, Members, Refused, EvictedBytes int64
 }
 
 // Stats reports the pool's counts; safe at any time (it takes the
@@ -145,5 +215,9 @@ func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	free := int64(len(p.hot))
 	p.mu.Unlock()
-	return Stats{InUse: p.inUse.Load(), Free: free, Mapped: p.mapped.Load(), ChunkBytes: p.size}
+	return Stats{
+		InUse: p.inUse.Load(), Free: free, Mapped: p.mapped.Load(), ChunkBytes: p.size,
+		BudgetChunks: p.budget.Load(), Members: p.members.Load(),
+		Refused: p.refused.Load(), EvictedBytes: p.evicted.Load(),
+	}
 }

@@ -95,3 +95,73 @@ func TestDefaultIsOnePool(t *testing.T) {
 	td.Cmp(t, chunks.Default(), td.Shallow(chunks.Default()))
 	td.Cmp(t, chunks.Default().ChunkBytes(), chunks.DefaultChunkBytes)
 }
+
+func TestBudgetBoundsTryGet(t *testing.T) {
+	p := chunks.New(512, 0)
+	td.Cmp(t, p.Share(), 0, "no budget: no share")
+	p.SetBudget(3*512 + 100) // whole chunks only
+	td.Cmp(t, p.BudgetBytes(), int64(3*512))
+	var got [][]byte
+	for range 3 {
+		c, ok := p.TryGet()
+		td.Cmp(t, ok, true)
+		got = append(got, c)
+	}
+	c, ok := p.TryGet()
+	td.Cmp(t, ok, false, "the budget is spent")
+	td.CmpNil(t, c)
+	extra := p.Get() // Get is never bounded
+	td.Cmp(t, p.Stats().InUse, int64(4))
+	p.Put(extra)
+	p.Put(got[0])
+	_, ok = p.TryGet()
+	td.Cmp(t, ok, true, "a chunk given back can be taken again")
+	td.Cmp(t, p.Stats(), td.SStruct(chunks.Stats{InUse: 3, BudgetChunks: 3, Refused: 1, ChunkBytes: 512}, td.StructFields{
+		"Free": td.Ignore(), "Mapped": td.Ignore(),
+	}))
+	p.SetBudget(0)
+	_, ok = p.TryGet()
+	td.Cmp(t, ok, true, "no bound any more")
+}
+
+func TestShareDividesTheBudget(t *testing.T) {
+	p := chunks.New(512, 0)
+	p.SetBudget(10 * 512)
+	td.Cmp(t, p.Share(), 10, "nobody joined: all of it")
+	p.Join()
+	p.Join()
+	p.Join()
+	td.Cmp(t, p.Share(), 3)
+	p.Leave()
+	td.Cmp(t, p.Share(), 5)
+	for range 20 {
+		p.Join()
+	}
+	td.Cmp(t, p.Share(), 1, "never less than one chunk")
+	p.Evicted(700)
+	td.Cmp(t, p.Stats().EvictedBytes, int64(700))
+}
+
+// TestTryGetNeverOverspends: concurrent TryGet calls never hand out more
+// than the budget.
+func TestTryGetNeverOverspends(t *testing.T) {
+	p := chunks.New(512, 0)
+	p.SetBudget(50 * 512)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var got int
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if _, ok := p.TryGet(); ok {
+					mu.Lock()
+					got++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	td.Cmp(t, got, 50)
+	td.Cmp(t, p.Stats().Refused, int64(8*20-50))
+}

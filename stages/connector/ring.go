@@ -12,8 +12,12 @@ import (
 // what was not sent yet. After a stream fails, the next stream re-sends all
 // of it (replay), so no audio is lost across a reconnect.
 //
-// It is bounded by a number of samples. Over the bound the oldest audio is
-// evicted and remembered as spans of capture indices; the connector counts
+// It is bounded by a number of samples, and by its share of the pool's
+// budget (chunks.Pool.SetBudget): the budget divided among the rings that
+// hold audio, so that when memory is short every session keeps the same
+// most recent stretch of audio and none takes the budget; a ring at its
+// share, or finding the budget spent, evicts its own oldest audio rather
+// than grow. Over either bound the oldest audio is evicted and remembered as spans of capture indices; the connector counts
 // the evicted samples no final had covered as lost (settle: at once while
 // no stream is open; when the stream ends otherwise, since a final may
 // still cover audio that was sent). Only samples that were pushed count:
@@ -33,6 +37,7 @@ type replayRing struct {
 	sent    int          // q[:sent] went out on the current stream
 	evicted []sampleSpan // evicted audio not settled yet, capture order
 	bytes   ringBytes
+	joined  bool // holds a share of the pool's budget until release
 }
 
 // ringEntry is one pushed run of audio: samples from capture index start,
@@ -45,8 +50,16 @@ type ringEntry struct {
 // sampleSpan is a run of capture indices [start, end).
 type sampleSpan struct{ start, end int64 }
 
+// newReplayRing returns a ring of at most maxSamples that stores its audio
+// in pool. A ring that can hold audio joins the holders sharing pool's
+// budget (chunks.Pool.Share) until release.
 func newReplayRing(maxSamples int64, pool *chunks.Pool) *replayRing {
-	return &replayRing{max: maxSamples, bytes: ringBytes{pool: pool}}
+	r := &replayRing{max: maxSamples, bytes: ringBytes{pool: pool}}
+	if maxSamples > 0 {
+		pool.Join()
+		r.joined = true
+	}
+	return r
 }
 
 // push copies a's samples in, evicting the oldest audio beyond the
@@ -72,9 +85,26 @@ func (r *replayRing) push(a stages.Audio) {
 			return
 		}
 	}
-	off := r.bytes.write(a.PCM)
-	r.q = append(r.q, ringEntry{start: a.Start, samples: n, off: off})
-	r.samples += n
+	for {
+		off, ok := r.bytes.write(a.PCM, r.bytes.pool.Share())
+		if ok {
+			r.q = append(r.q, ringEntry{start: a.Start, samples: n, off: off})
+			r.samples += n
+			return
+		}
+		// Over its share of the budget, or the budget is spent: the
+		// ring gives up its own oldest audio, a chunk's worth at a
+		// time, and with nothing left to give up, the newest.
+		if len(r.q) == 0 {
+			r.evict(a.Start, n)
+			r.bytes.pool.Evicted(2 * n)
+			return
+		}
+		k := min(r.q[0].samples, int64(r.bytes.pool.ChunkBytes()/2))
+		r.evict(r.q[0].start, k)
+		r.bytes.pool.Evicted(2 * k)
+		r.dropFront(k)
+	}
 }
 
 // evict remembers that n samples from capture index start were evicted,
@@ -166,9 +196,14 @@ func (r *replayRing) rewind() (replayed int64) {
 // held reports the samples held.
 func (r *replayRing) held() int64 { return r.samples }
 
-// release drops everything held without counting it anywhere and gives
-// the chunks back; the ring is empty after it and can be used again.
+// release drops everything held without counting it anywhere, gives the
+// chunks back and leaves the pool's budget; the ring is empty after it
+// and can be used again (outside the budget's sharing).
 func (r *replayRing) release() {
 	r.q, r.sent, r.samples = nil, 0, 0
 	r.bytes.reset()
+	if r.joined {
+		r.bytes.pool.Leave()
+		r.joined = false
+	}
 }

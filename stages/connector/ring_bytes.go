@@ -16,29 +16,45 @@ type ringBytes struct {
 	scratch []byte // read's copy of a run that spans chunks
 }
 
-// write appends p and returns the offset of its first byte.
+// write appends p and returns the offset of its first byte. It takes the
+// chunks p needs from the pool's budget (TryGet), and holds at most share
+// chunks (0: any number); when it cannot, it writes nothing and reports
+// false.
 //
 // A run that does not fit in what is left of the last chunk starts a new
 // chunk when less than a quarter of a chunk is left and the run fits in
 // one, so that runs of typical frame sizes never span chunks (read needs
 // no copy) for at most a quarter of a chunk left unused.
-func (b *ringBytes) write(p []byte) int64 {
+func (b *ringBytes) write(p []byte, share int) (int64, bool) {
 	size := int64(b.pool.ChunkBytes())
-	if left := b.limit() - b.end; left > 0 && left < int64(len(p)) && left < size/4 && int64(len(p)) <= size {
-		b.end += left
-	}
 	off := b.end
-	for len(p) > 0 {
-		if b.end == b.limit() {
-			b.chunks = append(b.chunks, b.pool.Get())
+	if left := b.limit() - off; left > 0 && left < int64(len(p)) && left < size/4 && int64(len(p)) <= size {
+		off += left
+	}
+	need := int((max(0, off+int64(len(p))-b.limit()) + size - 1) / size)
+	if share > 0 && len(b.chunks)+need > share {
+		return 0, false
+	}
+	for i := range need {
+		c, ok := b.pool.TryGet()
+		if !ok {
+			for _, c := range b.chunks[len(b.chunks)-i:] {
+				b.pool.Put(c)
+			}
+			clear(b.chunks[len(b.chunks)-i:])
+			b.chunks = b.chunks[:len(b.chunks)-i]
+			return 0, false
 		}
+		b.chunks = append(b.chunks, c)
+	}
+	b.end = off
+	for len(p) > 0 {
 		at := b.end - b.base
-		c := b.chunks[at/size]
-		n := copy(c[at%size:], p)
+		n := copy(b.chunks[at/size][at%size:], p)
 		p = p[n:]
 		b.end += int64(n)
 	}
-	return off
+	return off, true
 }
 
 // limit is the offset one past the last chunk.
