@@ -100,8 +100,16 @@ type Breaker struct {
 	openUntil  time.Time     // end of the open period
 	probing    bool          // a half-open probe is in flight
 	probeSince time.Time     // when that probe was let through
+	closed     chan struct{}          // closed while the breaker is closed; a new one at each trip
 	opens      *metrics.Counter
 	refused    atomic.Pointer[string] // reason of the latest permanent refusal, nil after a success
+}
+
+// closedChan is a channel that is already closed.
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // NewBreaker returns a closed breaker for target, a bounded label value
@@ -116,6 +124,7 @@ func NewBreaker(target string, cfg BreakerConfig, set *metrics.Set) *Breaker {
 		open:      time.Duration(cfg.OpenMs) * time.Millisecond,
 		first:     time.Duration(cfg.FirstOpenMs) * time.Millisecond,
 		threshold: cfg.FailureThreshold,
+		closed:    closedChan(),
 	}
 	b.period = b.first
 	b.probeWait = min(b.open, BreakerProbeWait)
@@ -169,13 +178,26 @@ func (b *Breaker) Success() {
 		b.failures = 0
 		b.probing = false
 		b.period = b.first
+		close(b.closed)
 	}
+}
+
+// Closed returns a channel that is closed once the breaker is closed: at
+// once while it is, else when a probe succeeds. A caller turned away by
+// Allow waits on it as well as on Allow's wait, so that every session
+// waiting on an open breaker resumes as soon as the upstream is back,
+// not at the end of its own wait. Safe for concurrent use.
+func (b *Breaker) Closed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
 }
 
 // Failure reports that an allowed dial failed in a way that counts (a
 // retryable upstream failure). While closed it counts the failure and
-// opens the breaker for OpenMs at FailureThreshold consecutive ones; a
-// half-open probe's failure opens it again for OpenMs.
+// opens the breaker at FailureThreshold consecutive ones, for the current
+// open period (FirstOpenMs after a success); a half-open probe's failure
+// doubles the period, up to OpenMs, and opens it again.
 func (b *Breaker) Failure() {
 	now := time.Now()
 	b.mu.Lock()
@@ -238,6 +260,9 @@ func (b *Breaker) State() BreakerState {
 // trip opens the breaker for the current period from now. b.mu must be
 // held.
 func (b *Breaker) trip(now time.Time) {
+	if b.state == BreakerClosed {
+		b.closed = make(chan struct{})
+	}
 	b.state = BreakerOpen
 	b.openUntil = now.Add(b.period)
 	b.failures = 0

@@ -95,14 +95,19 @@ func Connect[T any](ctx context.Context, dial DialFunc[T], o Options) (T, error)
 		wait := cfg.Delay(n, rnd())
 		if ra, ok := stages.RetryAfter(err); ok && ra > wait {
 			wait = ra
-			if errors.Is(err, ErrBreakerOpen) {
-				// Every refused session gets the same wait: spread
-				// them so they do not wake together.
-				wait += cfg.Delay(0, rnd())
-			}
 		}
 		if o.OnRetry != nil {
 			o.OnRetry(err, wait)
+		}
+		if errors.Is(err, ErrBreakerOpen) {
+			// Every refused session gets about the same wait, and
+			// all of them may go as soon as a probe succeeds: each
+			// goes after its own share of the first delay, so they
+			// do not reach the upstream together.
+			if err := waitOr(ctx, wait, o.Breaker.Closed()); err != nil {
+				return none, stages.Aborted(ctx)
+			}
+			wait = cfg.Delay(0, rnd())
 		}
 		if err := Wait(ctx, wait); err != nil {
 			return none, stages.Aborted(ctx)
@@ -160,11 +165,17 @@ func (o Options) spend(ctx context.Context) (bool, error) {
 // or ctx's cause. It is the one way a retry waits: a time.Timer in a
 // select with ctx.Done(), stopped on return, so a client that leaves ends
 // the wait at once.
-func Wait(ctx context.Context, d time.Duration) error {
+func Wait(ctx context.Context, d time.Duration) error { return waitOr(ctx, d, nil) }
+
+// waitOr is Wait that also ends, with nil, when wake is closed (a nil
+// wake never is).
+func waitOr(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return nil
+	case <-wake:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
