@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -34,6 +35,8 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 				s.closeCode.CompareAndSwap(0, int64(code))
 			} else if errors.Is(err, websocket.ErrMessageTooBig) || isTooBig(err) {
 				s.closeCode.CompareAndSwap(0, int64(websocket.StatusMessageTooBig))
+			} else if isUnmasked(err) {
+				s.closeClient(websocket.StatusProtocolError, "client frames must be masked")
 			}
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
@@ -96,6 +99,13 @@ func isTooBig(err error) bool {
 	var ce websocket.CloseError
 	return errors.As(err, &ce) && ce.Code == websocket.StatusMessageTooBig
 }
+
+// isUnmasked reports whether err is the library refusing a client frame
+// without a mask. It answers the other protocol errors it meets (bad
+// reserved bits, unknown opcodes) with 1002 itself, but this one only
+// with the error, whose text is all there is to tell it by (pinned by
+// TestListenAnswersAnUnmaskedFrameWith1002).
+func isUnmasked(err error) bool { return strings.Contains(err.Error(), "unmasked frame") }
 
 // control handles a text frame from the client. Non-JSON text and unknown
 // types are ignored: the session goes on.

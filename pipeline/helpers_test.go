@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,6 +33,9 @@ type gateway struct {
 	base   string // ws:// URL of /v4/listen without query
 	client *http.Client
 	set    *metrics.Set
+	// dialRaw opens a bare connection to the gateway, for clients that
+	// break the protocol (see rawws).
+	dialRaw func(ctx context.Context) (net.Conn, error)
 }
 
 // newGateway serves a gateway over real loopback TCP, or, with mem, over an
@@ -65,6 +69,7 @@ func newGatewayWith(t *testing.T, cfg pipeline.Config, deps pipeline.Deps, mem b
 			_ = hs.Close()
 		})
 		g.base, g.client = "ws://gateway/v4/listen", ln.Client()
+		g.dialRaw = func(ctx context.Context) (net.Conn, error) { return ln.Dial(ctx, "", "") }
 		return g
 	}
 	hs := httptest.NewServer(srv)
@@ -73,6 +78,10 @@ func newGatewayWith(t *testing.T, cfg pipeline.Config, deps pipeline.Deps, mem b
 		hs.Close()
 	})
 	g.base, g.client = "ws"+strings.TrimPrefix(hs.URL, "http")+"/v4/listen", hs.Client()
+	g.dialRaw = func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", hs.Listener.Addr().String())
+	}
 	return g
 }
 
