@@ -29,15 +29,22 @@ type HTTPConfig struct {
 	// requests. Default 30000.
 	IdleTimeoutMs int
 	// ReadHeaderTimeoutMs bounds the reading of a request's headers.
-	// Default 10000. (No ReadTimeout: every endpoint is a GET without a
-	// body, and an upgraded WebSocket keeps its own liveness rules.)
+	// Default 10000.
 	ReadHeaderTimeoutMs int
+	// ReadTimeoutMs bounds the reading of a whole request, body included
+	// (a client trickling a body it was never asked for). Default 10000,
+	// at least ReadHeaderTimeoutMs. It ends at the upgrade (net/http
+	// clears a hijacked connection's deadlines; pinned by
+	// TestHTTPReadTimeoutEndsAtTheUpgrade): an upgraded WebSocket keeps
+	// its own liveness rules (pings, inactivity).
+	ReadTimeoutMs int
 }
 
 // Defaults of HTTPConfig.
 const (
 	DefaultIdleTimeoutMs       = 30_000
 	DefaultReadHeaderTimeoutMs = 10_000
+	DefaultReadTimeoutMs       = 10_000
 	maxDefaultConns            = 20_000
 )
 
@@ -58,6 +65,10 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	if c.ReadHeaderTimeoutMs <= 0 {
 		c.ReadHeaderTimeoutMs = DefaultReadHeaderTimeoutMs
 	}
+	if c.ReadTimeoutMs <= 0 {
+		c.ReadTimeoutMs = DefaultReadTimeoutMs
+	}
+	c.ReadTimeoutMs = max(c.ReadTimeoutMs, c.ReadHeaderTimeoutMs)
 	return c
 }
 
@@ -78,6 +89,7 @@ func NewHTTPServer(h http.Handler, ln net.Listener, cfg HTTPConfig, set *metrics
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeoutMs) * time.Millisecond,
+		ReadTimeout:       time.Duration(cfg.ReadTimeoutMs) * time.Millisecond,
 		IdleTimeout:       time.Duration(cfg.IdleTimeoutMs) * time.Millisecond,
 		ConnState:         l.state,
 	}

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/memnet"
 	"earshot/pipeline"
 	"earshot/stages/stagestest"
 )
@@ -131,4 +133,71 @@ func TestHTTPAtTheCapOfSessionsRefusesClearly(t *testing.T) {
 	td.Cmp(t, stagestest.MetricValue(t, g.set, `earshot_http_connections_refused_total`), 1.0)
 	open, _ := pipeline.ConnsIn(g.ln)
 	td.Cmp(t, open, limit)
+}
+
+// TestHTTPReadTimeoutEndsAtTheUpgrade: a request whose body trickles in
+// is cut off at ReadTimeoutMs, while a WebSocket session upgraded on the
+// same server lives on well past it (the request's read deadline is
+// cleared at the upgrade).
+func TestHTTPReadTimeoutEndsAtTheUpgrade(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := stagestest.NewProvider()
+		srv, err := pipeline.New(pipeline.Config{APIKeys: []string{testKey}}, pipeline.Deps{
+			Provider: p, Logger: slog.New(slog.DiscardHandler),
+		})
+		td.Require(t).CmpNoError(err)
+		mem := memnet.Listen()
+		hs, ln := pipeline.NewHTTPServer(srv, mem, pipeline.HTTPConfig{ReadHeaderTimeoutMs: 1000, ReadTimeoutMs: 2000}, nil)
+		go func() { _ = hs.Serve(ln) }()
+		defer func() {
+			_ = srv.Shutdown(context.Background())
+			_ = hs.Close()
+		}()
+
+		slow, err := mem.Dial(t.Context(), "", "")
+		td.Require(t).CmpNoError(err)
+		defer slow.Close()
+		go func() {
+			_, _ = io.WriteString(slow, "POST /healthz HTTP/1.1\r\nHost: gateway\r\nContent-Length: 1000\r\n\r\n")
+			for range 1000 {
+				if _, err := io.WriteString(slow, "x"); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		cut := make(chan time.Duration, 1)
+		start := time.Now()
+		go func() {
+			_, _ = io.Copy(io.Discard, slow) // ends when the server closes it
+			cut <- time.Since(start)
+		}()
+
+		c, _, err := websocket.Dial(t.Context(), "ws://gateway/v4/listen", &websocket.DialOptions{
+			HTTPClient: mem.Client(), HTTPHeader: http.Header{"Authorization": {"Bearer " + testKey}},
+		})
+		td.Require(t).CmpNoError(err)
+		defer c.CloseNow()
+		(<-p.Dials).Accept(stagestest.NewStream(64))
+		td.Cmp(t, <-cut, td.Between(2*time.Second, 2100*time.Millisecond), "the trickled request was cut at the read timeout")
+
+		readErr := make(chan error, 1)
+		go func() { // reads what the gateway sends (statuses, pings)
+			for {
+				if _, _, err := c.Read(context.Background()); err != nil {
+					readErr <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(10 * time.Second) // five read timeouts later
+		td.CmpNoError(t, c.Write(t.Context(), websocket.MessageBinary, make([]byte, 3200)), "the session still takes audio")
+		synctest.Wait()
+		select {
+		case err := <-readErr:
+			t.Errorf("the session ended: %v", err)
+		default:
+		}
+		_ = c.Close(websocket.StatusNormalClosure, "")
+	})
 }

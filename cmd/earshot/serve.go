@@ -36,6 +36,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"connections open at once, sessions included; at the cap idle and silent connections make room, else new ones get 503 (0: half the descriptor limit less 64, at most 20000)")
 	httpIdleMs := envInt(fs, "http-idle-timeout-ms", "EARSHOT_HTTP_IDLE_TIMEOUT_MS", pipeline.DefaultIdleTimeoutMs,
 		"a keep-alive HTTP connection idle this long between requests is closed")
+	httpReadMs := envInt(fs, "http-read-timeout-ms", "EARSHOT_HTTP_READ_TIMEOUT_MS", pipeline.DefaultReadTimeoutMs,
+		"reading a whole HTTP request (headers and body) must end within this long; an upgraded session keeps its own rules")
 	maxSessions := envInt(fs, "max-sessions", "EARSHOT_MAX_SESSIONS", 0,
 		"sessions run at once; a new one beyond is closed with 1013 before any upstream work (0: --max-conns' default less 64; negative: no cap)")
 	maxPerKey := envInt(fs, "max-sessions-per-key", "EARSHOT_MAX_SESSIONS_PER_KEY", 0,
@@ -118,14 +120,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	hs, ln := pipeline.NewHTTPServer(srv, ln, pipeline.HTTPConfig{
-		MaxConns: *maxConns, IdleTimeoutMs: *httpIdleMs,
+		MaxConns: *maxConns, IdleTimeoutMs: *httpIdleMs, ReadTimeoutMs: *httpReadMs,
 	}, set)
 	conns := *maxConns
 	if conns <= 0 {
 		conns = pipeline.DefaultMaxConns()
 	}
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
-	log.Info("http limits", "max_conns", conns, "idle_timeout_ms", *httpIdleMs, "write_timeout_ms", *writeTimeout)
+	log.Info("http limits", "max_conns", conns, "idle_timeout_ms", *httpIdleMs, "read_timeout_ms", *httpReadMs, "write_timeout_ms", *writeTimeout)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
 		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", *gf.finalizeMs)
 
