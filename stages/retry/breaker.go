@@ -34,6 +34,10 @@ const (
 	// BreakerProbeWait is the wait Allow returns while a half-open probe
 	// is in flight (its end is unknown), or OpenMs if that is shorter.
 	BreakerProbeWait = time.Second
+	// BreakerResumeSpread: callers turned away by an open breaker go
+	// again at a uniform draw within this long after the end of their
+	// wait, or after the probe that closed it.
+	BreakerResumeSpread = 500 * time.Millisecond
 )
 
 func (c BreakerConfig) withDefaults() BreakerConfig {

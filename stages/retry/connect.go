@@ -62,6 +62,7 @@ func Connect[T any](ctx context.Context, dial DialFunc[T], o Options) (T, error)
 		return none, fmt.Errorf("%w: connect configured with zero attempts", stages.ErrPermanent)
 	}
 	var last error
+	failed := 0 // dials that failed: the backoff's exponent (refusals by the breaker are no dials)
 	for n := range cfg.Attempts {
 		if ctx.Err() != nil {
 			return none, stages.Aborted(ctx)
@@ -92,22 +93,32 @@ func Connect[T any](ctx context.Context, dial DialFunc[T], o Options) (T, error)
 		if n == cfg.Attempts-1 {
 			break
 		}
-		wait := cfg.Delay(n, rnd())
+		if errors.Is(err, ErrBreakerOpen) {
+			// No dial was made: wait for the breaker only (its
+			// Retry-After), not a backoff delay that grows with each
+			// refusal, and go as soon as a probe succeeds. Every
+			// refused session waits about as long, so each goes after
+			// its own draw within BreakerResumeSpread (the retry
+			// budget paces them further).
+			ra, _ := stages.RetryAfter(err)
+			if o.OnRetry != nil {
+				o.OnRetry(err, ra)
+			}
+			if err := waitOr(ctx, ra, o.Breaker.Closed()); err != nil {
+				return none, stages.Aborted(ctx)
+			}
+			if err := Wait(ctx, time.Duration(rnd()*float64(BreakerResumeSpread))); err != nil {
+				return none, stages.Aborted(ctx)
+			}
+			continue
+		}
+		wait := cfg.Delay(failed, rnd())
+		failed++
 		if ra, ok := stages.RetryAfter(err); ok && ra > wait {
 			wait = ra
 		}
 		if o.OnRetry != nil {
 			o.OnRetry(err, wait)
-		}
-		if errors.Is(err, ErrBreakerOpen) {
-			// Every refused session gets about the same wait, and
-			// all of them may go as soon as a probe succeeds: each
-			// goes after its own share of the first delay, so they
-			// do not reach the upstream together.
-			if err := waitOr(ctx, wait, o.Breaker.Closed()); err != nil {
-				return none, stages.Aborted(ctx)
-			}
-			wait = cfg.Delay(0, rnd())
 		}
 		if err := Wait(ctx, wait); err != nil {
 			return none, stages.Aborted(ctx)

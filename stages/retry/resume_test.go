@@ -16,7 +16,7 @@ import (
 // TestConnectResumesWhenTheProbeSucceeds: sessions turned away by an
 // open breaker (one for the rest of the open period, one while the probe
 // is in flight) dial again as soon as the probe succeeds, each after its
-// own jitter of the first delay, not at the end of their waits.
+// own draw within BreakerResumeSpread, not at the end of their waits.
 func TestConnectResumesWhenTheProbeSucceeds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := tripped(t, retry.BreakerConfig{FailureThreshold: 1, FirstOpenMs: 4000, OpenMs: 30000}, nil)
@@ -56,9 +56,9 @@ func TestConnectResumesWhenTheProbeSucceeds(t *testing.T) {
 		td.Cmp(t, b.State(), retry.BreakerClosed)
 		got := []time.Duration{<-dialedAt, <-dialedAt}
 		td.Cmp(t, got, []time.Duration{
-			4300*time.Millisecond + 200*time.Millisecond, // its jitter of 1 s: 0.2
-			4300*time.Millisecond + 300*time.Millisecond, // 0.3
-		}, "both within a second of the probe's success")
+			4300*time.Millisecond + retry.BreakerResumeSpread/5,     // its draw: 0.2
+			4300*time.Millisecond + retry.BreakerResumeSpread*3/10, // 0.3
+		}, "both within BreakerResumeSpread of the probe's success")
 	})
 }
 
