@@ -83,7 +83,9 @@ func TestUpstreamRestartCostsSeconds(t *testing.T) {
 	check(t, missing, 0, "every session has transcripts again")
 	// The breaker's probes come 1, 2, 4 s apart (its open period doubles
 	// from 1 s), so the one that finds the upstream back comes up to 2 s
-	// after it; the sessions then resume within a second of it, spread.
-	check(t, worst <= 5*time.Second, true, "within a few seconds of the upstream's return")
+	// after it; the sessions then resume within 0.5 s of it, spread, and
+	// their next words take a second or so (a second more for a busy
+	// machine).
+	check(t, worst <= 6*time.Second, true, "within a few seconds of the upstream's return")
 	check(t, lost, 0.0, "no audio lost")
 }
