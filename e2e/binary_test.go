@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/internal/testrig"
 )
 
 var earshotBin string
@@ -25,11 +26,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	earshotBin = filepath.Join(dir, "earshot")
-	build := exec.Command("go", "build", "-o", earshotBin, "earshot/cmd/earshot")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building earshot:", err)
+	if earshotBin, err = testrig.BuildEarshot(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -11,7 +11,7 @@
 // The default run is bounded (hundreds of connections and sessions, about
 // a minute in all) and is part of the test suite. Flags:
 //
-//	-hostile.long      full scale: 20,000 idle connections, 200 sessions
+//	-hostile.long      full scale: 18,000 idle connections, 200 sessions
 //	                   at 48 kHz, 2,000 sessions on one key (minutes)
 //	-hostile.bin PATH  test another earshot binary (say, an older build,
 //	                   for before-and-after numbers) instead of building

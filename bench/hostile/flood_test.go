@@ -33,8 +33,8 @@ func raiseNofile(t *testing.T, need int) {
 // New sessions and /healthz must still be served, and the gateway must
 // hold no more descriptors than its connection cap allows.
 func TestIdleFloodNeverStopsSessions(t *testing.T) {
-	nofile := scale(1024, 20480)
-	idle, silent := scale(1200, 20000), scale(200, 2000)
+	nofile := scale(1024, 8192)
+	idle, silent := scale(1200, 16000), scale(200, 2000)
 	raiseNofile(t, idle+silent)
 	up := startUpstream(t)
 	g := startGateway(t, up, nofile)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/emulate"
+	"earshot/internal/testrig"
 )
 
 var (
@@ -46,11 +46,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		earshotBin = filepath.Join(dir, "earshot")
-		build := exec.Command("go", "build", "-o", earshotBin, "earshot/cmd/earshot")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building earshot:", err)
+		if earshotBin, err = testrig.BuildEarshot(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	}

@@ -4,10 +4,14 @@
 package testrig
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,4 +90,16 @@ func Metric(tb testing.TB, listenURL, name string) float64 {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+// BuildEarshot builds the earshot command into dir and returns the
+// binary's path; the go command's output goes to stderr.
+func BuildEarshot(dir string) (string, error) {
+	bin := filepath.Join(dir, "earshot")
+	build := exec.Command("go", "build", "-o", bin, "earshot/cmd/earshot")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("building earshot: %w", err)
+	}
+	return bin, nil
 }

@@ -104,7 +104,7 @@ type Breaker struct {
 	openUntil  time.Time     // end of the open period
 	probing    bool          // a half-open probe is in flight
 	probeSince time.Time     // when that probe was let through
-	closed     chan struct{}          // closed while the breaker is closed; a new one at each trip
+	closed     chan struct{} // closed while the breaker is closed; a new one at each trip
 	opens      *metrics.Counter
 	refused    atomic.Pointer[string] // reason of the latest permanent refusal, nil after a success
 }

@@ -56,7 +56,7 @@ func TestConnectResumesWhenTheProbeSucceeds(t *testing.T) {
 		td.Cmp(t, b.State(), retry.BreakerClosed)
 		got := []time.Duration{<-dialedAt, <-dialedAt}
 		td.Cmp(t, got, []time.Duration{
-			4300*time.Millisecond + retry.BreakerResumeSpread/5,     // its draw: 0.2
+			4300*time.Millisecond + retry.BreakerResumeSpread/5,    // its draw: 0.2
 			4300*time.Millisecond + retry.BreakerResumeSpread*3/10, // 0.3
 		}, "both within BreakerResumeSpread of the probe's success")
 	})
