@@ -42,10 +42,14 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 	// the client leaves the transcripts in the socket until the gateway's
 	// writes stall.
 	w := chatter(8000, 8) // 4 s, 64,000 bytes: within the read limit
+	// On a busy machine the transcripts can back up while the client is
+	// still sending: then the gateway cuts it off mid-send.
+	midSend := false
 	for range 1500 {
 		_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteFrame(rawws.OpBinary, w, true); err != nil {
-			t.Fatal("the gateway stopped taking audio:", err)
+			midSend = true
+			break
 		}
 	}
 	start := time.Now()
@@ -54,14 +58,21 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 		ended = time.Since(start)
 	}
 	timeouts := g.metric("earshot_client_write_timeouts_total")
+	when := "went quiet"
+	if midSend {
+		when = "was cut off while still sending"
+	}
+	code := ""
 	if ended == 0 {
-		t.Logf("measured: a client that never reads sent 24,000 words and went quiet; its session was still open %v later", limit)
+		t.Logf("measured: a client that never reads sent up to 24,000 words and %s; its session was still open %v later", when, limit)
 	} else {
-		t.Logf("measured: a client that never reads sent 24,000 words and went quiet; its session ended %v later (write timeouts %.0f, close code %s)",
-			ended.Round(time.Millisecond), timeouts, g.endedLines()[0]["close_code"])
+		code = g.endedLines()[0]["close_code"]
+		t.Logf("measured: a client that never reads sent up to 24,000 words and %s; its session ended %v later (write timeouts %.0f, close code %s)",
+			when, ended.Round(time.Millisecond), timeouts, code)
 	}
 	if !check(t, ended > 0, true, "the session ended") {
 		t.Logf("gateway log:\n%s", strings.Join(g.lines(""), "\n"))
 	}
 	check(t, timeouts, 1.0, "counted as a write timeout")
+	check(t, code, "1013", "recorded as the client's fault")
 }
