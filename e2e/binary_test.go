@@ -21,17 +21,14 @@ import (
 var earshotBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "earshot-e2e")
+	bin, remove, err := testrig.BuildEarshot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if earshotBin, err = testrig.BuildEarshot(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	earshotBin = bin
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/stages"
 )
 
 // HTTPConfig limits the HTTP server in front of a Server, so that a flood
@@ -59,15 +61,9 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns()
 	}
-	if c.IdleTimeoutMs <= 0 {
-		c.IdleTimeoutMs = DefaultIdleTimeoutMs
-	}
-	if c.ReadHeaderTimeoutMs <= 0 {
-		c.ReadHeaderTimeoutMs = DefaultReadHeaderTimeoutMs
-	}
-	if c.ReadTimeoutMs <= 0 {
-		c.ReadTimeoutMs = DefaultReadTimeoutMs
-	}
+	stages.Default(&c.IdleTimeoutMs, DefaultIdleTimeoutMs)
+	stages.Default(&c.ReadHeaderTimeoutMs, DefaultReadHeaderTimeoutMs)
+	stages.Default(&c.ReadTimeoutMs, DefaultReadTimeoutMs)
 	c.ReadTimeoutMs = max(c.ReadTimeoutMs, c.ReadHeaderTimeoutMs)
 	return c
 }

@@ -1,8 +1,6 @@
 package hostile_test
 
 import (
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
@@ -48,21 +46,12 @@ func TestCloseCodesAndLostAudioAreCounted(t *testing.T) {
 	check(t, s.closeCode(10*time.Second), websocket.StatusMessageTooBig, "a frame past the read limit: 1009")
 	check(t, lastCode(), "1009", "recorded as 1009")
 
-	nc, err := net.Dial("tcp", g.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	rc, err := rawws.Handshake(nc, g.addr, "/v4/listen?language=en&sample_rate=16000&codec=pcm16",
-		http.Header{"Authorization": {"Bearer " + clientKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := g.rawListen(t, nil, "language=en&sample_rate=16000&codec=pcm16")
 	_ = rc.WriteFrame(rawws.OpBinary, make([]byte, 3200), false)
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = rc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	code, _ := rc.CloseCode()
 	check(t, code, 1002, "an unmasked frame: 1002")
-	_ = nc.Close()
+	_ = rc.Close()
 	check(t, lastCode(), "1002", "recorded as 1002")
 
 	s = ready()

@@ -21,6 +21,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/emulate"
+	"earshot/internal/rawws"
 	"earshot/internal/testrig"
 )
 
@@ -39,22 +40,16 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	earshotBin = *binFlag
-	var dir string
+	remove := func() {}
 	if earshotBin == "" {
 		var err error
-		if dir, err = os.MkdirTemp("", "earshot-hostile"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		if earshotBin, err = testrig.BuildEarshot(dir); err != nil {
+		if earshotBin, remove, err = testrig.BuildEarshot(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	}
 	code := m.Run()
-	if dir != "" {
-		_ = os.RemoveAll(dir)
-	}
+	remove()
 	os.Exit(code)
 }
 
@@ -302,6 +297,26 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// rawListen opens a /v4/listen session with query by hand (rawws), for
+// clients that break the protocol, over a connection from d (nil: a
+// plain one). The connection is closed at the test's end.
+func (g *gateway) rawListen(t *testing.T, d *net.Dialer, query string) *rawws.Conn {
+	t.Helper()
+	if d == nil {
+		d = &net.Dialer{Timeout: 5 * time.Second}
+	}
+	nc, err := d.DialContext(context.Background(), "tcp", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	c, err := rawws.Handshake(nc, g.addr, "/v4/listen?"+query, http.Header{"Authorization": {"Bearer " + clientKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // ctxFor is a context that ends after d, cancelled at the test's end.

@@ -1,9 +1,7 @@
 package hostile_test
 
 import (
-	"context"
 	"net"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,16 +25,7 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048)
 		})
 	}}
-	nc, err := d.DialContext(context.Background(), "tcp", g.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c, err := rawws.Handshake(nc, g.addr, "/v4/listen?language=en&sample_rate=8000&codec=pcm16",
-		http.Header{"Authorization": {"Bearer " + clientKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := g.rawListen(t, &d, "language=en&sample_rate=8000&codec=pcm16")
 	// 24,000 words (about 6 MB of transcripts, more than the gateway's
 	// socket can buffer) as fast as they go, then nothing: never reading,
 	// the client leaves the transcripts in the socket until the gateway's
@@ -46,7 +35,7 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 	// still sending: then the gateway cuts it off mid-send.
 	midSend := false
 	for range 1500 {
-		_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		if err := c.WriteFrame(rawws.OpBinary, w, true); err != nil {
 			midSend = true
 			break

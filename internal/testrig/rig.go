@@ -92,14 +92,22 @@ func Metric(tb testing.TB, listenURL, name string) float64 {
 	return v
 }
 
-// BuildEarshot builds the earshot command into dir and returns the
-// binary's path; the go command's output goes to stderr.
-func BuildEarshot(dir string) (string, error) {
-	bin := filepath.Join(dir, "earshot")
+// BuildEarshot builds the earshot command into a new temporary folder
+// and returns the binary's path and a function that removes the folder;
+// the go command's output goes to stderr. For a TestMain, before any
+// testing.TB exists.
+func BuildEarshot() (bin string, remove func(), err error) {
+	dir, err := os.MkdirTemp("", "earshot-bin")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { _ = os.RemoveAll(dir) }
+	bin = filepath.Join(dir, "earshot")
 	build := exec.Command("go", "build", "-o", bin, "earshot/cmd/earshot")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return "", fmt.Errorf("building earshot: %w", err)
+		remove()
+		return "", nil, fmt.Errorf("building earshot: %w", err)
 	}
-	return bin, nil
+	return bin, remove, nil
 }

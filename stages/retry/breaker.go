@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"earshot/stages"
 )
 
 // BreakerConfig shapes a circuit breaker on one upstream target. Zero
@@ -41,15 +43,9 @@ const (
 )
 
 func (c BreakerConfig) withDefaults() BreakerConfig {
-	if c.FailureThreshold <= 0 {
-		c.FailureThreshold = DefaultBreakerFailureThreshold
-	}
-	if c.OpenMs <= 0 {
-		c.OpenMs = DefaultBreakerOpenMs
-	}
-	if c.FirstOpenMs <= 0 {
-		c.FirstOpenMs = DefaultBreakerFirstOpenMs
-	}
+	stages.Default(&c.FailureThreshold, DefaultBreakerFailureThreshold)
+	stages.Default(&c.OpenMs, DefaultBreakerOpenMs)
+	stages.Default(&c.FirstOpenMs, DefaultBreakerFirstOpenMs)
 	c.FirstOpenMs = min(c.FirstOpenMs, c.OpenMs)
 	return c
 }
