@@ -12,7 +12,9 @@ require (
 )
 
 require (
+	github.com/pion/opus v0.1.0 // indirect
 	github.com/sourcegraph/conc v0.3.0 // indirect
 	github.com/valyala/fastrand v1.1.0 // indirect
 	github.com/valyala/histogram v1.2.0 // indirect
+	github.com/zaf/g711 v1.4.0 // indirect
 )
