@@ -28,6 +28,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 	cfg := s.srv.cfg
 	pc := newPace(cfg.MaxPace, cfg.PaceBurstMs, time.Now())
 	tooFast := false
+	var charged int64 // decoded samples already taken from the pace
 	for {
 		typ, data, err := readMessage(ioCtx, s.conn)
 		if err != nil {
@@ -53,7 +54,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 				stages.ReleaseFrame(data)
 				continue
 			}
-			if tooFast || !pc.take(s.params.duration(len(data)), time.Now()) {
+			if tooFast || !pc.take(s.frameDuration(len(data), &charged), time.Now()) {
 				// Past the pace: the session is being closed; what
 				// comes meanwhile is not audio to transcribe.
 				if !tooFast {
@@ -65,7 +66,6 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 				stages.ReleaseFrame(data)
 				continue
 			}
-			s.captured.Add(int64(len(data)))
 			if err := stages.Send(ctx, frames, data); err != nil {
 				return err
 			}
@@ -74,6 +74,21 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 			stages.ReleaseFrame(data)
 		}
 	}
+}
+
+// frameDuration is the audio a binary frame of n bytes adds, for the pace:
+// for raw PCM what its length says; for a compressed codec, whose frames'
+// length says little, what ingest decoded since the last frame (charged
+// holds the samples already counted), so the pace trails by at most the
+// frames in flight between the reader and ingest.
+func (s *session) frameDuration(n int, charged *int64) time.Duration {
+	if s.params.Codec.Raw() {
+		return s.params.duration(n)
+	}
+	got := s.ing.Samples()
+	d := time.Duration((got - *charged) * int64(time.Second) / int64(s.params.SampleRateHz))
+	*charged = got
+	return d
 }
 
 // readMessage is conn.Read into a buffer from stages.NewFrame (the

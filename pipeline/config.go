@@ -228,6 +228,9 @@ type SessionSummary struct {
 	CloseCode int
 	// CaptureSeconds is the audio the client sent, in seconds.
 	CaptureSeconds float64
+	// DecodeErrors counts the client's packets that could not be decoded
+	// and were concealed (ingest.Stats).
+	DecodeErrors int64
 	// SentSeconds is the audio sent upstream (what a provider bills),
 	// replays included; ReplayedSeconds the part sent again after a
 	// reconnect; LostSeconds the audio that never reached a final

@@ -14,7 +14,8 @@ import (
 // handleListen authenticates and validates a /v4/listen request, upgrades
 // it, and runs the session until it ends. Bad keys and bad parameters are
 // refused before any upstream work: the WebSocket is accepted only to close
-// it with 1008 and a reason, as Omi's clients expect.
+// it with 1008 (1003 for an audio format the server cannot decode) and a
+// reason, as Omi's clients expect.
 func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		s.m.rejected.Inc()
@@ -43,17 +44,21 @@ func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 
 	if err := errors.Join(authErr, paramErr); err != nil {
 		s.m.rejected.Inc()
-		reason := err.Error()
-		if authErr != nil {
+		reason, code := err.Error(), websocket.StatusPolicyViolation
+		var pe *ParamError
+		switch {
+		case authErr != nil:
 			reason = authErr.Error()
+		case errors.As(paramErr, &pe):
+			code = websocket.StatusCode(pe.CloseCode())
 		}
-		s.m.closed(int(websocket.StatusPolicyViolation))
+		s.m.closed(int(code))
 		if authErr != nil {
 			s.refusals.failed(ip, reason, time.Now())
 		} else {
-			s.log.Info("listen refused", "reason", reason, "remote", r.RemoteAddr)
+			s.log.Info("listen refused", "reason", reason, "code", int(code), "remote", r.RemoteAddr)
 		}
-		_ = conn.Close(websocket.StatusPolicyViolation, closeReason(reason))
+		_ = conn.Close(code, closeReason(reason))
 		return
 	}
 	conn.SetReadLimit(s.cfg.ReadLimitBytes)

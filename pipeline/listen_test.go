@@ -47,7 +47,6 @@ func TestListenRefusesBadKeysBeforeAnyDial(t *testing.T) {
 func TestListenRefusesBadParamsBeforeAnyDial(t *testing.T) {
 	g := newGateway(t, pipeline.Config{}, false)
 	for _, tc := range []struct{ query, reason string }{
-		{"codec=mp3", `unsupported codec "mp3" (supported: pcm8, pcm16)`},
 		{"sample_rate=abc", `sample_rate must be a positive integer, got "abc"`},
 		{"sample_rate=-16000", `sample_rate must be a positive integer, got "-16000"`},
 		{"sample_rate=0", `sample_rate must be a positive integer, got "0"`},
@@ -59,6 +58,25 @@ func TestListenRefusesBadParamsBeforeAnyDial(t *testing.T) {
 			code, reason := closeOf(t, c)
 			td.Cmp(t, code, websocket.StatusPolicyViolation)
 			td.Cmp(t, reason, tc.reason)
+		})
+	}
+	td.Cmp(t, g.p.Count.Load(), int64(0), "no upstream dial")
+}
+
+// TestListenRefusesAnUndecodableFormatWith1003: a codec the gateway does
+// not know, or Opus at a rate it cannot produce, closes with 1003 and a
+// reason naming it, before any upstream dial.
+func TestListenRefusesAnUndecodableFormatWith1003(t *testing.T) {
+	g := newGateway(t, pipeline.Config{}, false)
+	for _, tc := range []struct{ query, reason string }{
+		{"codec=mp3", `codec "mp3" is not supported (pcm8, pcm16, mulaw8, mulaw16, opus, opus_fs320`},
+		{"codec=opus&sample_rate=44100", "codec opus cannot produce sample_rate 44100 (only 8000, 12000, 16000, 24000, 48000)"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			c := g.dial(t, tc.query, testKey)
+			code, reason := closeOf(t, c)
+			td.Cmp(t, code, websocket.StatusUnsupportedData)
+			td.Cmp(t, reason, td.HasPrefix(tc.reason))
 		})
 	}
 	td.Cmp(t, g.p.Count.Load(), int64(0), "no upstream dial")
@@ -330,5 +348,42 @@ func TestListenAudioFasterThanThePaceCloses1008(t *testing.T) {
 		td.Cmp(t, code, websocket.StatusPolicyViolation)
 		td.Cmp(t, reason, "audio sent faster than 1.5× real time")
 		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_client_too_fast_total"), 1.0)
+	})
+}
+
+// TestListenPacesCompressedAudioByWhatItDecodes: the pace counts the audio
+// a compressed frame decodes to, not its bytes. 100 ms of µ-law is 1,600
+// bytes (half what 100 ms of PCM takes), so a client sending it twice as
+// fast as real time is closed as a PCM one would be.
+func TestListenPacesCompressedAudioByWhatItDecodes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{MaxPace: 1.5, PaceBurstMs: 2000}, true)
+		c := g.dial(t, "sample_rate=16000&codec=mulaw16", testKey)
+		statuses(t, c)
+		up := stagestest.NewStream(1024)
+		(<-g.p.Dials).Accept(up)
+		go endOnCloseStream(up)
+		frame := make([]byte, 1600) // 100 ms of µ-law at 16 kHz
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 200 { // 20 s of audio in 10 s
+				time.Sleep(50 * time.Millisecond)
+				if c.Write(t.Context(), websocket.MessageBinary, frame) != nil {
+					return
+				}
+			}
+		}()
+		code, reason := closeOf(t, c)
+		<-done
+		synctest.Wait()
+		got := 0
+		for len(up.Audio) > 0 {
+			got += len(<-up.Audio)
+		}
+		td.Cmp(t, code, websocket.StatusPolicyViolation)
+		td.Cmp(t, reason, "audio sent faster than 1.5× real time")
+		td.Cmp(t, got%2, 0, "decoded PCM went upstream")
+		td.Cmp(t, got, td.Between(2*3200*20, 2*3200*60), "the burst and what followed at up to 1.5x, as 16-bit PCM")
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"earshot/stages/connector"
 	"earshot/stages/fanout"
 	"earshot/stages/gate"
+	"earshot/stages/ingest"
 	"earshot/stages/retry"
 )
 
@@ -37,6 +38,7 @@ type serverMetrics struct {
 	connector   *connector.Metrics
 	fanout      *fanout.Metrics
 	gate        *gate.Metrics
+	ingest      *ingest.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -83,6 +85,7 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 		connector:     connector.NewMetrics(set),
 		fanout:        fanout.NewMetrics(set),
 		gate:          gate.NewMetrics(set),
+		ingest:        ingest.NewMetrics(set),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"earshot/protocol"
 	"earshot/stages/ingest"
 )
 
@@ -47,8 +48,9 @@ const (
 )
 
 // ParseParams validates a /v4/listen query against the accepted languages.
-// Its errors wrap ErrBadParam and their text names the problem; they are
-// sent to the client as the reason of close 1008.
+// Its errors are *ParamError (wrapping ErrBadParam): their text names the
+// problem and is sent to the client as the close reason, with 1008, or
+// 1003 for a codec this build cannot decode at the session's rate.
 func ParseParams(q url.Values, languages []string) (Params, error) {
 	p := Params{
 		Language:               "en",
@@ -79,9 +81,9 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 		p.SampleRateHz = n
 	}
 	if v := q.Get("codec"); v != "" {
-		c, err := ingest.ParseCodec(v)
+		c, err := ingest.ParseCodec(v, p.SampleRateHz)
 		if err != nil {
-			return p, badParam("unsupported codec %s (supported: pcm8, pcm16)", quote(v))
+			return p, &ParamError{Reason: err.Error(), Code: protocol.CloseUnsupportedData}
 		}
 		p.Codec = c
 	}
@@ -144,7 +146,21 @@ func quote(s string) string { return `"` + clip(s) + `"` }
 
 // ParamError is a rejected query parameter. Its text is the close reason
 // sent to the client; it wraps ErrBadParam.
-type ParamError struct{ Reason string }
+type ParamError struct {
+	Reason string
+	// Code is the close code: protocol.ClosePolicyViolation (1008) for a
+	// bad parameter, protocol.CloseUnsupportedData (1003) for an audio
+	// format the server cannot decode; 0 means 1008.
+	Code int
+}
+
+// CloseCode is the WebSocket close code the session is refused with.
+func (e *ParamError) CloseCode() int {
+	if e.Code == 0 {
+		return protocol.ClosePolicyViolation
+	}
+	return e.Code
+}
 
 func (e *ParamError) Error() string { return e.Reason }
 

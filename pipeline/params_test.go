@@ -9,6 +9,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/pipeline"
+	"earshot/protocol"
 	"earshot/stages/ingest"
 )
 
@@ -35,7 +36,7 @@ func TestParseParamsDefaultsAndMapping(t *testing.T) {
 
 func TestParseParamsRejects(t *testing.T) {
 	for _, q := range []string{
-		"sample_rate=16k", "sample_rate=7999", "sample_rate=96000", "codec=opus",
+		"sample_rate=16k", "sample_rate=7999", "sample_rate=96000", "codec=opus&sample_rate=11025", "codec=mp3",
 		"language=klingon", "channels=0", "include_speech_profile=maybe",
 		"conversation_timeout=soon", "vad_gate=on",
 	} {
@@ -45,6 +46,40 @@ func TestParseParamsRejects(t *testing.T) {
 		var pe *pipeline.ParamError
 		td.CmpTrue(t, errors.As(err, &pe), q)
 		td.Cmp(t, len(pe.Reason), td.Between(1, 123), "%s: reason fits a close frame", q)
+	}
+}
+
+// TestParseParamsCodecs: every codec with a rate it can produce is
+// accepted; a rate Opus or LC3 cannot produce, or a name the gateway does
+// not know, is refused with 1003 (Omi's code for a bad format), naming it.
+func TestParseParamsCodecs(t *testing.T) {
+	for _, in := range ingest.Codecs() {
+		rate := 16000
+		q, _ := url.ParseQuery("sample_rate=16000&codec=" + string(in.Codec))
+		p, err := pipeline.ParseParams(q, pipeline.DefaultLanguages)
+		if !in.Available {
+			var pe *pipeline.ParamError
+			td.Require(t).True(errors.As(err, &pe), in.Codec)
+			td.Cmp(t, pe.CloseCode(), protocol.CloseUnsupportedData, in.Codec)
+			td.Cmp(t, pe.Reason, td.Re(`^codec `+string(in.Codec)+` needs a build with -tags libcodecs`))
+			continue
+		}
+		td.CmpNoError(t, err, in.Codec)
+		td.Cmp(t, p.Codec, in.Codec)
+		td.Cmp(t, p.SampleRateHz, rate)
+	}
+	for q, reason := range map[string]string{
+		"codec=opus_fs320&sample_rate=44100": "codec opus_fs320 cannot produce sample_rate 44100 (only 8000, 12000, 16000, 24000, 48000)",
+		"codec=mp3":                          `codec "mp3" is not supported (`,
+		"codec=" + strings.Repeat("x", 40):   `codec "xxxxxxxxxxxxxxxx…" is not supported (`,
+	} {
+		v, _ := url.ParseQuery(q)
+		_, err := pipeline.ParseParams(v, pipeline.DefaultLanguages)
+		var pe *pipeline.ParamError
+		td.Require(t).True(errors.As(err, &pe), q)
+		td.Cmp(t, pe.CloseCode(), protocol.CloseUnsupportedData, q)
+		td.Cmp(t, pe.Reason, td.HasPrefix(reason), q)
+		td.Cmp(t, len(pe.Reason), td.Lte(123), q)
 	}
 }
 

@@ -30,13 +30,15 @@ type session struct {
 	srv    *Server
 	conn   *websocket.Conn
 	params Params
-	key    int // index of the client's key (per-key limits)
-	id     string
-	log    *slog.Logger
-	start  time.Time
+	// ing is the session's ingest stage, set before any stage runs; the
+	// reader paces compressed audio by what it decoded.
+	ing   *ingest.Ingest
+	key   int // index of the client's key (per-key limits)
+	id    string
+	log   *slog.Logger
+	start time.Time
 
 	lastActivity atomic.Int64 // unix nanoseconds of the client's last frame
-	captured     atomic.Int64 // bytes of audio received
 
 	closeOnce sync.Once
 	closeCode atomic.Int64 // the code the server closed with, or 0
@@ -87,7 +89,8 @@ func (s *session) run(base context.Context) {
 	updates := make(chan stages.Update, depth)
 	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
 
-	ing := ingest.New(ingest.Config{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz})
+	ing := ingest.New(ingest.Config{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz}, m.ingest)
+	s.ing = ing
 	conn := connector.New(cfg.Connector, stages.StreamConfig{
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
 	}, connector.Deps{
@@ -123,13 +126,13 @@ func (s *session) run(base context.Context) {
 	code := int(s.closeCode.Load())
 	m.closed(code)
 	m.sessionSec.UpdateDuration(s.start)
-	sum := s.summary(code, gt.Stats(), conn.Stats())
+	sum := s.summary(code, ing.Stats(), gt.Stats(), conn.Stats())
 	m.captureSec.Add(sum.CaptureSeconds)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
 		"capture_seconds", sum.CaptureSeconds, "sent_seconds", sum.SentSeconds,
 		"speech_seconds", sum.SpeechSeconds, "held_seconds", sum.HeldSeconds,
 		"replayed_seconds", sum.ReplayedSeconds, "lost_seconds", sum.LostSeconds,
-		"keepalives", sum.KeepAlives, "gate", string(sum.Gate), "gate_failed_open", sum.GateFailedOpen,
+		"keepalives", sum.KeepAlives, "decode_errors", sum.DecodeErrors, "gate", string(sum.Gate), "gate_failed_open", sum.GateFailedOpen,
 		"close_code", code, "err", err)
 	if f := s.srv.deps.OnSessionEnd; f != nil {
 		f(sum)
@@ -137,12 +140,12 @@ func (s *session) run(base context.Context) {
 }
 
 // summary describes the session once every stage has returned.
-func (s *session) summary(code int, gs gate.Stats, cs connector.Stats) SessionSummary {
+func (s *session) summary(code int, is ingest.Stats, gs gate.Stats, cs connector.Stats) SessionSummary {
 	sec := func(samples int64) float64 { return stages.SamplesToSeconds(samples, s.params.SampleRateHz) }
 	return SessionSummary{
 		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code,
-		CaptureSeconds: sec(s.captured.Load() / 2),
-		SentSeconds:    sec(cs.Sent), ReplayedSeconds: sec(cs.Replayed), LostSeconds: sec(cs.Lost),
+		CaptureSeconds: sec(is.Samples), DecodeErrors: is.DecodeErrors,
+		SentSeconds: sec(cs.Sent), ReplayedSeconds: sec(cs.Replayed), LostSeconds: sec(cs.Lost),
 		SpeechSeconds: sec(gs.Speech), HeldSeconds: sec(gs.Held),
 		KeepAlives: cs.KeepAlives, Gate: gs.Mode, GateFailedOpen: gs.FailedOpen,
 	}

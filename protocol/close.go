@@ -9,6 +9,10 @@ const (
 	// CloseGoingAway: no frame from the client for the inactivity timeout
 	// (90 s).
 	CloseGoingAway = 1001
+	// CloseUnsupportedData: the session's audio format (codec, or codec
+	// and sample rate) is one the server cannot decode, refused before any
+	// upstream dial; the reason names it (Omi's code for a bad format).
+	CloseUnsupportedData = 1003
 	// ClosePolicyViolation: a bad key or parameter, refused before any
 	// upstream dial; the reason names it. Retrying the same request fails
 	// the same way.

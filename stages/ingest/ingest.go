@@ -2,69 +2,101 @@ package ingest
 
 import (
 	"context"
-	"fmt"
+	"sync/atomic"
 
 	"earshot/stages"
 )
 
-// Codec names a client audio encoding (spec/listen-protocol.md).
-type Codec string
-
-// The codecs ingest decodes. pcm8 and pcm16 are both raw little-endian
-// signed 16-bit mono PCM; the digit names the device's kHz, the real rate is
-// the session's sample_rate.
-const (
-	CodecPCM8  Codec = "pcm8"
-	CodecPCM16 Codec = "pcm16"
-)
-
-// ParseCodec validates a client codec name. Unknown names wrap ErrBadAudio.
-func ParseCodec(s string) (Codec, error) {
-	switch c := Codec(s); c {
-	case CodecPCM8, CodecPCM16:
-		return c, nil
-	default:
-		return "", fmt.Errorf("%w: unsupported codec %q (supported: pcm8, pcm16)", ErrBadAudio, s)
-	}
-}
-
 // MinAudioFrameBytes is the smallest binary frame that carries audio: the
 // app answers the server's ping with two bytes (0x8A 0x00), so frames of two
-// bytes or less are ignored.
+// bytes or less are ignored, whatever the codec.
 const MinAudioFrameBytes = 3
 
 // Config configures the ingest stage.
 type Config struct {
-	// Codec of the client's binary frames.
+	// Codec of the client's binary frames; it must have passed
+	// ParseCodec with SampleRateHz.
 	Codec Codec
-	// SampleRateHz of the client's audio.
+	// SampleRateHz of the session's audio, in and out.
 	SampleRateHz int
+}
+
+// Stats are a session's decoding counts, complete once Run has returned
+// (safe to read concurrently at any time).
+type Stats struct {
+	// Samples is the audio sent on, in samples at the session's rate
+	// (concealment included): the capture clock's reading.
+	Samples int64
+	// Packets is the number of binary frames decoded (audio frames of the
+	// raw PCM codecs included).
+	Packets int64
+	// DecodeErrors is the number of frames (or, for lc3_fs1030, LC3
+	// frames within them) that could not be decoded and were concealed.
+	DecodeErrors int64
+	// ConcealedSamples is the audio put in place of them: silence, or the
+	// codec's own concealment.
+	ConcealedSamples int64
 }
 
 // Ingest decodes a client's binary frames into Audio on the capture clock.
 //
-// PCM frames are passed on without copying when they hold whole samples.
-// A frame with an odd byte count leaves its last byte as half a sample; that
-// byte is carried to the front of the next frame, never dropped. A half
-// sample left when the input closes is discarded (it is not a sample).
+// Raw PCM frames are passed on without copying when they hold whole
+// samples; a frame with an odd byte count leaves its last byte as half a
+// sample, carried to the front of the next frame, never dropped (a half
+// sample left when the input closes is discarded). Every other codec is
+// decoded once, here, into 16-bit PCM at the session's rate.
+//
+// A packet that cannot be decoded (truncated, corrupt) never ends the
+// session: it is counted (Stats, Metrics.DecodeErrors) and replaced by the
+// codec's concealment or by silence as long as the last good packet
+// (before any, the codec's nominal packet), so that the capture clock
+// keeps its place and later words keep their times.
 type Ingest struct {
-	cfg Config
+	cfg  Config
+	m    *Metrics
+	info Info
+
+	samples, packets, errs, concealed atomic.Int64
 }
 
-// New returns an ingest stage for cfg.
-func New(cfg Config) *Ingest { return &Ingest{cfg: cfg} }
+// New returns an ingest stage for cfg. m may be nil (nothing counted
+// server-wide).
+func New(cfg Config, m *Metrics) *Ingest {
+	info, _ := Lookup(cfg.Codec)
+	return &Ingest{cfg: cfg, m: m, info: info}
+}
+
+// Samples reports the capture clock's reading: the samples sent on so far.
+func (g *Ingest) Samples() int64 { return g.samples.Load() }
+
+// Stats reports the session's decoding counts so far.
+func (g *Ingest) Stats() Stats {
+	return Stats{Samples: g.samples.Load(), Packets: g.packets.Load(), DecodeErrors: g.errs.Load(), ConcealedSamples: g.concealed.Load()}
+}
 
 // Run reads frames from in until it is closed or ctx is done, and sends
 // decoded Audio on out, which it closes on return. The frames' backing
-// arrays pass to the receiver of out (as Pooled Audio: a frame from
-// NewFrame goes back to the free list when the audio is done with): the
-// sender of a frame must not reuse it.
+// arrays pass to Run: the sender of a frame must not reuse it (frames
+// from stages.NewFrame go back to the free list once their audio is done
+// with). Run returns ctx's error on a hard stop, a *FormatError if the
+// codec's decoder cannot be built, and nil when in closes.
 func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- stages.Audio) error {
 	defer close(out)
-	var (
-		next  int64 // capture-clock index of the next sample
-		carry []byte
-	)
+	dec, err := newDecoder(g.cfg.Codec, g.cfg.SampleRateHz)
+	if err != nil {
+		return err
+	}
+	if dec == nil {
+		return g.runPCM(ctx, in, out)
+	}
+	defer dec.close()
+	return g.runDecoded(ctx, dec, in, out)
+}
+
+// runDecoded decodes each frame with dec into a pooled buffer.
+func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, out chan<- stages.Audio) error {
+	var next int64 // capture-clock index of the next sample
+	lastSamples := g.info.PacketMs * g.cfg.SampleRateHz / 1000
 	for {
 		frame, ok, err := stages.Recv(ctx, in)
 		if err != nil {
@@ -77,25 +109,29 @@ func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- stages.Au
 			stages.ReleaseFrame(frame)
 			continue
 		}
-		pcm := frame
-		if len(carry) == 1 {
-			pcm = make([]byte, 0, len(frame)+1)
-			pcm = append(pcm, carry[0])
-			pcm = append(pcm, frame...)
-			carry = carry[:0]
-			stages.ReleaseFrame(frame)
+		g.packets.Add(1)
+		pcm, concealed, err := dec.decode(stages.NewFrame(), frame)
+		stages.ReleaseFrame(frame)
+		if err != nil {
+			g.errs.Add(1)
+			g.m.decodeError(g.cfg.Codec)
+			if concealed == 0 {
+				pcm = appendSilence(pcm, lastSamples)
+				concealed = lastSamples
+			}
+			g.concealed.Add(int64(concealed))
+		} else if n := len(pcm) / 2; n > 0 && g.info.PacketMs > 0 {
+			lastSamples = n
 		}
-		if len(pcm)%2 == 1 {
-			carry = append(carry[:0], pcm[len(pcm)-1])
-			pcm = pcm[:len(pcm)-1]
-		}
-		if len(pcm) == 0 {
+		if len(pcm) == 0 { // e.g. the first bytes of an ADTS frame
 			stages.ReleaseFrame(pcm)
 			continue
 		}
 		a := stages.Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz, Pooled: true}
 		next = a.End()
+		g.samples.Store(next)
 		if err := stages.Send(ctx, out, a); err != nil {
+			a.Release()
 			return err
 		}
 	}

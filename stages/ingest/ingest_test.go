@@ -21,7 +21,7 @@ func runIngest(t *testing.T, frames ...[]byte) []stages.Audio {
 		in <- f
 	}
 	close(in)
-	g := ingest.New(ingest.Config{Codec: ingest.CodecPCM16, SampleRateHz: 16000})
+	g := ingest.New(ingest.Config{Codec: ingest.CodecPCM16, SampleRateHz: 16000}, nil)
 	td.CmpNoError(t, g.Run(context.Background(), in, out))
 	var got []stages.Audio
 	for a := range out {
@@ -56,18 +56,10 @@ func TestIngestHardStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	out := make(chan stages.Audio)
-	err := ingest.New(ingest.Config{SampleRateHz: 8000}).Run(ctx, make(chan []byte), out)
+	err := ingest.New(ingest.Config{Codec: ingest.CodecPCM8, SampleRateHz: 8000}, nil).Run(ctx, make(chan []byte), out)
 	td.CmpTrue(t, errors.Is(err, context.Canceled))
 	_, open := <-out
 	td.CmpFalse(t, open)
-}
-
-func TestParseCodec(t *testing.T) {
-	c, err := ingest.ParseCodec("pcm8")
-	td.CmpNoError(t, err)
-	td.Cmp(t, c, ingest.CodecPCM8)
-	_, err = ingest.ParseCodec("mp3")
-	td.CmpTrue(t, errors.Is(err, ingest.ErrBadAudio))
 }
 
 // FuzzIngest checks that whatever frames arrive, every byte of every frame
