@@ -75,7 +75,7 @@ func BenchmarkIngest(b *testing.B) {
 			for i := range frame {
 				frame[i] = byte(i)
 			}
-			g := ingest.New(ingest.Config{Codec: bc.codec, SampleRateHz: bc.rateHz})
+			g := ingest.New(ingest.Config{Codec: bc.codec, SampleRateHz: bc.rateHz}, nil)
 			in, out := make(chan []byte, benchDepth), make(chan stages.Audio, benchDepth)
 			drained := discard(out)
 			done := make(chan error, 1)

@@ -57,12 +57,20 @@ type Config struct {
 	Key string
 	// Language, if set, is the language parameter.
 	Language string
-	// SampleRate of Audio in Hz, and Codec ("pcm8" or "pcm16": both raw
-	// 16-bit little-endian PCM).
+	// SampleRate of Audio in Hz, and Codec: "pcm8" or "pcm16" (both raw
+	// 16-bit little-endian PCM, sent in 100 ms chunks), or a codec whose
+	// packets are in Packets.
 	SampleRate int
 	Codec      string
-	// Audio is mono 16-bit little-endian PCM at SampleRate (see Prepare).
+	// Audio is mono 16-bit little-endian PCM at SampleRate (see Prepare):
+	// what is sent with a raw PCM codec, and what Packets encode (its
+	// speech onset and length are measured).
 	Audio []byte
+	// Packets, for any codec but pcm8 and pcm16, are sent instead of Audio:
+	// one binary frame each, paced at PacketSamples samples (at
+	// SampleRate) per packet, as a device sends them. Encode makes them.
+	Packets       [][]byte
+	PacketSamples int
 	// Loops is how many times the audio is sent, back to back (0 means 1).
 	Loops int
 	// Pace: 1 sends in real time, 10 ten times faster, 0 as fast as the
@@ -99,6 +107,31 @@ type Config struct {
 
 func (c *Config) loops() int { return max(c.Loops, 1) }
 
+// rawCodec reports whether codec sends Audio as it is.
+func rawCodec(codec string) bool { return codec == "pcm8" || codec == "pcm16" }
+
+// frames returns what one loop sends, one binary frame each, and the
+// bytes of Audio each frame stands for.
+func (c *Config) frames() ([][]byte, int) {
+	if c.Packets != nil {
+		return c.Packets, 2 * c.PacketSamples
+	}
+	chunk := max(c.SampleRate/10*2, 2)
+	out := make([][]byte, 0, len(c.Audio)/chunk+1)
+	for off := 0; off < len(c.Audio); off += chunk {
+		out = append(out, c.Audio[off:min(off+chunk, len(c.Audio))])
+	}
+	return out, chunk
+}
+
+// frameSeconds is the audio one frame holds, in seconds.
+func (c *Config) frameSeconds() float64 {
+	if c.Packets != nil {
+		return float64(c.PacketSamples) / float64(c.SampleRate)
+	}
+	return ChunkDuration.Seconds()
+}
+
 func (c *Config) dialTimeout() time.Duration {
 	if c.DialTimeout > 0 {
 		return c.DialTimeout
@@ -113,8 +146,10 @@ func (c *Config) Validate() error {
 	switch {
 	case c.SampleRate < 1:
 		return fmt.Errorf("bad sample rate %d", c.SampleRate)
-	case c.Codec != "pcm8" && c.Codec != "pcm16":
-		return fmt.Errorf("unsupported codec %q (pcm8 or pcm16)", c.Codec)
+	case rawCodec(c.Codec) && c.Packets != nil:
+		return fmt.Errorf("codec %s sends Audio, not Packets", c.Codec)
+	case !rawCodec(c.Codec) && (len(c.Packets) == 0 || c.PacketSamples < 1):
+		return fmt.Errorf("codec %q needs Packets and PacketSamples (see Encode)", c.Codec)
 	case c.Pace < 0:
 		return fmt.Errorf("bad pace %v (0 or more)", c.Pace)
 	case c.Loops < 0:

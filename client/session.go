@@ -222,17 +222,18 @@ func (s *session) run(ctx context.Context, delay time.Duration) SessionResult {
 // after its own (coder/websocket itself gives up after 5 s).
 const closeWait = 6 * time.Second
 
-// stream sends the audio, Loops times, in 100 ms chunks at the pace. It
+// stream sends the audio, Loops times, one frame at a time at the pace:
+// 100 ms chunks of raw PCM, or the codec packets of Config.Packets. It
 // stops early when the server closes (recording the read error in
 // readErr and setting readEnd), ctx ends, or stopAt (if set) passes. It
-// returns the number of bytes sent.
+// returns the audio sent, in bytes of the 16-bit PCM it stands for.
 func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.Time,
 	readDone <-chan error, readErr *error, readEnd *bool,
 ) int {
-	chunk := max(s.cfg.SampleRate/10*2, 2)
+	frames, frameBytes := s.cfg.frames()
 	var every time.Duration
 	if s.cfg.Pace > 0 {
-		every = time.Duration(float64(ChunkDuration) / s.cfg.Pace)
+		every = time.Duration(float64(s.cfg.frameSeconds()) * float64(time.Second) / s.cfg.Pace)
 	}
 	var stopC <-chan time.Time
 	if !stopAt.IsZero() {
@@ -247,7 +248,7 @@ func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.
 	sent, k := 0, 0
 	var first time.Time
 	for range s.cfg.loops() {
-		for off := 0; off < len(s.cfg.Audio); off += chunk {
+		for i, b := range frames {
 			due := (<-chan time.Time)(now)
 			if every > 0 && k > 0 {
 				timer.Reset(time.Until(first.Add(time.Duration(k) * every)))
@@ -263,7 +264,6 @@ func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.
 			case <-stopC:
 				return sent
 			}
-			b := s.cfg.Audio[off:min(off+chunk, len(s.cfg.Audio))]
 			t := time.Now()
 			s.mu.Lock()
 			if k == 0 {
@@ -278,9 +278,13 @@ func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.
 				*readEnd = true
 				return sent
 			}
-			sent += len(b)
+			n := len(b)
+			if s.cfg.Packets != nil { // the last packets' padding is not audio
+				n = min(frameBytes, max(0, len(s.cfg.Audio)-i*frameBytes))
+			}
+			sent += n
 			k++
-			s.prog.audio.Add(int64(len(b)))
+			s.prog.audio.Add(int64(n))
 		}
 	}
 	return sent
@@ -386,7 +390,7 @@ func (s *session) upsert(segs []Segment, now time.Time) {
 		if (!seen || g.End > old.End) && len(s.sendTimes) > 0 {
 			// Update latency: from handing over the chunk that holds the
 			// segment's end (on the capture clock) to receiving it.
-			k := chunkIndex(s.origin + g.End)
+			k := chunkIndex(s.origin+g.End, s.cfg.frameSeconds())
 			k = max(0, min(k, len(s.sendTimes)-1))
 			ev.Latency = now.Sub(s.sendTimes[k])
 			s.latencies = append(s.latencies, ev.Latency)
@@ -407,11 +411,12 @@ func (s *session) upsert(segs []Segment, now time.Time) {
 	}
 }
 
-// chunkIndex is the index of the 100 ms chunk holding capture second t:
-// the chunk k covering (k·0.1, (k+1)·0.1] (a word ending at 1.4 s needs
-// the audio up to 1.4 s, which chunk 13 completes).
-func chunkIndex(t float64) int {
-	return int(math.Ceil(t*10-1e-6)) - 1
+// chunkIndex is the index of the frame (of frameSec seconds) holding
+// capture second t: the frame k covering (k·frameSec, (k+1)·frameSec] (a
+// word ending at 1.4 s needs the audio up to 1.4 s, which 100 ms chunk 13
+// completes).
+func chunkIndex(t, frameSec float64) int {
+	return int(math.Ceil(t/frameSec-1e-6)) - 1
 }
 
 // recount refreshes the word count; s.mu is held.

@@ -21,7 +21,11 @@ import (
 const streamUsage = `usage: earshot stream [flags] file.wav
 
 Streams a WAV file to a /v4/listen endpoint the way the Omi app's live test
-does: 100 ms chunks of 16-bit PCM at the chosen pace, the server's "ping"
+does: 100 ms chunks of 16-bit PCM at the chosen pace (or, with --codec, the
+packets a device sends: opus 10 ms and opus_fs320 20 ms from libopus in
+restricted low-delay mode, lc3/lc3_fs1030 10 ms 30-byte frames from liblc3,
+both in a build with -tags libcodecs; aac ADTS frames from the ffmpeg
+command; mulaw8/mulaw16 20 ms G.711 frames), the server's "ping"
 answered with the binary frame 0x8A 0x00, segments upserted by id. Prints
 the live transcript and, per session and in aggregate: how long the
 connection was held, the close code, segments, words, the final transcript,
@@ -64,7 +68,8 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	key := fs.String("key", "", `client key, sent as "Authorization: Bearer <key>" (env EARSHOT_API_KEY; default "dev-key")`)
 	language := envString(fs, "language", "EARSHOT_STREAM_LANGUAGE", "en", "language parameter")
 	rate := envInt(fs, "sample-rate", "EARSHOT_STREAM_SAMPLE_RATE", client.DefaultSampleRate, "session sample rate in Hz; the WAV is resampled to it")
-	codec := envString(fs, "codec", "EARSHOT_STREAM_CODEC", "", "pcm8 or pcm16 (default: pcm8 at 8000 Hz, else pcm16)")
+	codec := envString(fs, "codec", "EARSHOT_STREAM_CODEC", "", strings.Join(client.Codecs, ", ")+
+		" (default: pcm8 at 8000 Hz, else pcm16); the others are sent as device-shaped packets, one per frame, paced at their duration")
 	pace := envFloat(fs, "pace", "EARSHOT_STREAM_PACE", 1, "1 = real time, 10 = ten times faster, 0 = as fast as possible")
 	loops := envInt(fs, "loops", "EARSHOT_STREAM_LOOPS", 1, "send the audio this many times, back to back")
 	mode := envString(fs, "mode", "EARSHOT_STREAM_MODE", string(client.ModePodcast), "podcast, disconnect or concurrent")
@@ -155,9 +160,18 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *jsonOut {
 		live = stderr
 	}
+	audio := client.Prepare(wav, *rate)
+	enc, err := client.Encode(ctx, *codec, audio, *rate)
+	if err != nil {
+		return err
+	}
+	if enc.Packets != nil {
+		fmt.Fprintf(stderr, "stream: %d %s packets of %.1f ms (%s)\n", len(enc.Packets), *codec,
+			float64(enc.PacketSamples)*1000/float64(*rate), enc.Encoder)
+	}
 	cfg := client.Config{
 		URL: *url, Key: *key, Language: *language, SampleRate: *rate, Codec: *codec,
-		Audio: client.Prepare(wav, *rate), Loops: *loops, Pace: *pace, Mode: m,
+		Audio: audio, Packets: enc.Packets, PacketSamples: enc.PacketSamples, Loops: *loops, Pace: *pace, Mode: m,
 		DisconnectAfter: seconds(*disconnectAfter), Sessions: *sessions, Stagger: seconds(*stagger),
 		WaitFinal: seconds(*waitFinal), Ref: refText, ProgressEvery: streamProgressEvery,
 		OnProgress: func(p client.Progress) {
