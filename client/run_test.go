@@ -325,7 +325,8 @@ func TestValidate(t *testing.T) {
 		err  string
 	}{
 		{"mode", func(c *client.Config) { c.Mode = "talk" }, `unknown mode "talk" (podcast, disconnect, concurrent)`},
-		{"codec", func(c *client.Config) { c.Codec = "opus" }, `unsupported codec "opus" (pcm8 or pcm16)`},
+		{"codec", func(c *client.Config) { c.Codec = "opus" }, `codec "opus" needs Packets and PacketSamples (see Encode)`},
+		{"packets", func(c *client.Config) { c.Packets = [][]byte{{1, 2, 3}} }, "codec pcm16 sends Audio, not Packets"},
 		{"scheme", func(c *client.Config) { c.URL = "http://x/v4/listen" }, `bad url "http://x/v4/listen": the scheme must be ws or wss`},
 		{"rate", func(c *client.Config) { c.SampleRate = 0 }, "bad sample rate 0"},
 		{"pace", func(c *client.Config) { c.Pace = -1 }, "bad pace -1 (0 or more)"},

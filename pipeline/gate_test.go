@@ -115,7 +115,7 @@ func TestListenGateCostAccounting(t *testing.T) {
 		}, td.StructFields{"ID": td.NotEmpty(), "Started": td.Ignore(), "Ended": td.Ignore(), "CloseCode": 1000}))
 		td.Cmp(t, logs.String(), td.All(
 			td.Re(`msg="session started".* gate=active`),
-			td.Re(`msg="session ended".* capture_seconds=10 sent_seconds=2 speech_seconds=1 held_seconds=8 `+
+			td.Re(`msg="session ended".* capture_seconds=10 decode_errors=0 sent_seconds=2 speech_seconds=1 held_seconds=8 `+
 				`replayed_seconds=0 lost_seconds=0 keepalives=1 gate=active gate_failed_open=false`),
 		))
 		td.Cmp(t, metricValues(g), td.SuperMapOf(map[string]any{

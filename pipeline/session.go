@@ -129,10 +129,10 @@ func (s *session) run(base context.Context) {
 	sum := s.summary(code, ing.Stats(), gt.Stats(), conn.Stats())
 	m.captureSec.Add(sum.CaptureSeconds)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
-		"capture_seconds", sum.CaptureSeconds, "sent_seconds", sum.SentSeconds,
+		"capture_seconds", sum.CaptureSeconds, "decode_errors", sum.DecodeErrors, "sent_seconds", sum.SentSeconds,
 		"speech_seconds", sum.SpeechSeconds, "held_seconds", sum.HeldSeconds,
 		"replayed_seconds", sum.ReplayedSeconds, "lost_seconds", sum.LostSeconds,
-		"keepalives", sum.KeepAlives, "decode_errors", sum.DecodeErrors, "gate", string(sum.Gate), "gate_failed_open", sum.GateFailedOpen,
+		"keepalives", sum.KeepAlives, "gate", string(sum.Gate), "gate_failed_open", sum.GateFailedOpen,
 		"close_code", code, "err", err)
 	if f := s.srv.deps.OnSessionEnd; f != nil {
 		f(sum)

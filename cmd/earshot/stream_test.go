@@ -18,6 +18,7 @@ import (
 	"earshot/emulate"
 	"earshot/internal/testrig"
 	"earshot/pipeline"
+	"earshot/stages/ingest"
 )
 
 // writeWAV writes 16-bit PCM frames (interleaved channels) as a WAV file.
@@ -89,8 +90,9 @@ func TestStreamJSON(t *testing.T) {
 
 // TestStreamCodecs: --codec sends device-shaped packets, one per frame,
 // which the gateway decodes back into the same words; codecs whose
-// encoder this build lacks (libopus, liblc3: -tags libcodecs; aac: the
-// ffmpeg command) are skipped with the reason.
+// encoder or decoder this build lacks (libopus, liblc3, libavcodec: -tags
+// libcodecs; aac is encoded by the ffmpeg command) are skipped with the
+// reason.
 func TestStreamCodecs(t *testing.T) {
 	url := startRig(t)
 	wav := writeWAV(t, "conv.wav", 16000, 1, testrig.Conversation(16000))
@@ -105,6 +107,9 @@ func TestStreamCodecs(t *testing.T) {
 		{"aac", "aac packets of 64.0 ms"},
 	} {
 		t.Run(tc.codec, func(t *testing.T) {
+			if info, _ := ingest.Lookup(ingest.Codec(tc.codec)); !info.Available {
+				t.Skipf("the gateway decodes %s in %s", tc.codec, info.Needs)
+			}
 			var stdout, stderr bytes.Buffer
 			err := runStream(context.Background(), []string{
 				"--url", url, "--key", testrig.ClientKey, "--sample-rate", "16000", "--codec", tc.codec,
