@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/codectest"
 	"earshot/internal/libav"
 )
 
@@ -25,7 +26,7 @@ func newDecoder(t *testing.T, rate int) *libav.AACDecoder {
 
 func TestSplitsGiveTheSameAudio(t *testing.T) {
 	td.CmpTrue(t, libav.Available)
-	in := testSignal(16000, 16000)
+	in := codectest.Signal(16000, 16000)
 	stream := encodeADTS(t, in, 16000, 1, 48)
 	frames := adtsFrames(t, stream)
 
@@ -53,14 +54,14 @@ func TestSplitsGiveTheSameAudio(t *testing.T) {
 	td.CmpNoError(t, err)
 	td.Cmp(t, whole, perFrame, "the whole stream at once")
 
-	lag, snr := alignedSNR(in, perFrame, 2048, 320)
+	lag, snr := codectest.AlignedSNR(in, perFrame, 2048, 320)
 	t.Logf("%d frames, %d samples; lag %d samples, SNR %.1f dB", len(frames), len(perFrame), lag, snr)
 	td.Cmp(t, snr, td.Gt(minSNR), "SNR in dB")
 }
 
 func TestResampledStereo(t *testing.T) {
 	const rate = 44100
-	mono := testSignal(rate, rate)
+	mono := codectest.Signal(rate, rate)
 	stereo := make([]int16, 2*len(mono))
 	for i, v := range mono {
 		stereo[2*i], stereo[2*i+1] = v, v/2
@@ -84,9 +85,9 @@ func TestResampledStereo(t *testing.T) {
 	// at 16 kHz, delayed by the priming, a fractional number of samples.
 	ref := make([]int16, 16000+frame)
 	for i := range ref {
-		ref[i] = int16(math.Round(0.75 * 32767 * signalAt(float64(i)/16000-1024.0/rate, 1)))
+		ref[i] = int16(math.Round(0.75 * 32767 * codectest.SignalAt(float64(i)/16000-1024.0/rate, 1)))
 	}
-	lag, snr := alignedSNR(ref, out, 100, 800)
+	lag, snr := codectest.AlignedSNR(ref, out, 100, 800)
 	t.Logf("resampled to 16 kHz: lag %d samples, SNR %.1f dB", lag, snr)
 	td.Cmp(t, snr, td.Gt(minResampledSNR), "SNR in dB")
 }
@@ -96,9 +97,9 @@ func TestResampledStereo(t *testing.T) {
 const minResampledSNR = 21.0 // measured: 25.0 dB
 
 func TestRateChange(t *testing.T) {
-	at16 := encodeADTS(t, testSignal(8000, 16000), 16000, 1, 48)
+	at16 := encodeADTS(t, codectest.Signal(8000, 16000), 16000, 1, 48)
 	stereo := make([]int16, 2*22050)
-	for i, v := range testSignal(22050, 44100) {
+	for i, v := range codectest.Signal(22050, 44100) {
 		stereo[2*i], stereo[2*i+1] = v, v
 	}
 	at44 := encodeADTS(t, stereo, 44100, 2, 96)
@@ -120,7 +121,7 @@ func TestRateChange(t *testing.T) {
 }
 
 func TestCorruptFrame(t *testing.T) {
-	stream := encodeADTS(t, testSignal(16000, 16000), 16000, 1, 48)
+	stream := encodeADTS(t, codectest.Signal(16000, 16000), 16000, 1, 48)
 	frames := adtsFrames(t, stream)
 	clean, err := newDecoder(t, 16000).Decode(stream, nil)
 	td.Require(t).CmpNoError(err)
@@ -156,7 +157,7 @@ func TestCorruptFrame(t *testing.T) {
 
 func TestGarbage(t *testing.T) {
 	d := newDecoder(t, 16000)
-	hdr := adtsFrames(t, encodeADTS(t, testSignal(1600, 16000), 16000, 1, 48))[1]
+	hdr := adtsFrames(t, encodeADTS(t, codectest.Signal(1600, 16000), 16000, 1, 48))[1]
 	junk := append([]byte(nil), hdr[:7]...)
 	for i := 7; i < len(hdr); i++ {
 		junk = append(junk, byte(i*37))
@@ -185,7 +186,7 @@ func TestClosedAndArguments(t *testing.T) {
 
 func TestSteadyStateAllocations(t *testing.T) {
 	for _, c := range []struct{ in, out int }{{16000, 16000}, {16000, 8000}} {
-		frames := adtsFrames(t, encodeADTS(t, testSignal(c.in/2, c.in), c.in, 1, 48))
+		frames := adtsFrames(t, encodeADTS(t, codectest.Signal(c.in/2, c.in), c.in, 1, 48))
 		d := newDecoder(t, c.out)
 		pcm := make([]int16, 0, 4096)
 		i := 0

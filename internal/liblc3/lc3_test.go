@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/codectest"
 	"earshot/internal/liblc3"
 )
 
@@ -51,16 +52,16 @@ func TestRoundTrip(t *testing.T) {
 	enc, dec := newCodec(t)
 	td.Cmp(t, enc.FrameSamples(), 160)
 	td.Cmp(t, dec.FrameSamples(), 160)
-	in := testSignal(rate, rate)
+	in := codectest.Signal(rate, rate)
 	out := roundTrip(t, enc, dec, in)
-	lag, snr := alignedSNR(in, out, 1000, 320)
+	lag, snr := codectest.AlignedSNR(in, out, 1000, 320)
 	t.Logf("16 kHz, 10 ms, %d bytes: lag %d samples, SNR %.1f dB", frameBytes, lag, snr)
 	td.Cmp(t, snr, td.Gt(minSNR), "SNR in dB")
 }
 
 func TestConcealment(t *testing.T) {
 	enc, dec := newCodec(t)
-	roundTrip(t, enc, dec, testSignal(rate/5, rate))
+	roundTrip(t, enc, dec, codectest.Signal(rate/5, rate))
 	pcm := make([]int16, 200)
 	pcm[199] = 7
 	concealed, err := dec.Decode(nil, pcm)
@@ -107,7 +108,7 @@ func TestBadFrames(t *testing.T) {
 	td.Cmp(t, detected, td.Gt(0))
 
 	// The decoder goes on.
-	roundTrip(t, enc, dec, testSignal(rate/10, rate))
+	roundTrip(t, enc, dec, codectest.Signal(rate/10, rate))
 
 	td.CmpError(t, enc.Encode(pcm, make([]byte, 19)), "frame too small")
 	td.CmpError(t, enc.Encode(pcm[:100], frame), "wrong sample count")
@@ -138,7 +139,7 @@ func TestParameters(t *testing.T) {
 
 func TestNoAllocations(t *testing.T) {
 	enc, dec := newCodec(t)
-	in := testSignal(160, rate)
+	in := codectest.Signal(160, rate)
 	frame := make([]byte, frameBytes)
 	pcm := make([]int16, 160)
 	td.Cmp(t, testing.AllocsPerRun(100, func() {

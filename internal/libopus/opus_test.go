@@ -8,6 +8,7 @@ import (
 
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/codectest"
 	"earshot/internal/libopus"
 )
 
@@ -38,7 +39,7 @@ func TestRestrictedLowDelayRoundTrip(t *testing.T) {
 	td.CmpNoError(t, enc.SetBandwidth(libopus.BandwidthWide))
 	td.CmpNoError(t, enc.SetSignal(libopus.SignalMusic))
 
-	in := testSignal(rate, rate) // 1 s
+	in := codectest.Signal(rate, rate) // 1 s
 	pkts := encodeAll(t, enc, in, rate/100)
 	td.Cmp(t, len(pkts), 100, "10 ms frames")
 	for i, p := range pkts {
@@ -48,7 +49,7 @@ func TestRestrictedLowDelayRoundTrip(t *testing.T) {
 
 	out := decodeAll(t, newDecoder(t), pkts)
 	td.Cmp(t, len(out), len(in))
-	lag, snr := alignedSNR(in, out, 1000, 320)
+	lag, snr := codectest.AlignedSNR(in, out, 1000, 320)
 	t.Logf("restricted low delay, 32 kbps CBR: lag %d samples, SNR %.1f dB", lag, snr)
 	td.Cmp(t, snr, td.Gt(minSNR), "SNR in dB")
 }
@@ -60,7 +61,7 @@ func TestVoIPIsSILK(t *testing.T) {
 	enc := newEncoder(t, libopus.AppVoIP)
 	td.CmpNoError(t, enc.SetBitrate(12000))
 	td.CmpNoError(t, enc.SetSignal(libopus.SignalVoice))
-	pkts := encodeAll(t, enc, testSignal(rate, rate), rate/50)
+	pkts := encodeAll(t, enc, codectest.Signal(rate, rate), rate/50)
 	td.Cmp(t, len(pkts), 50, "20 ms frames")
 	for i, p := range pkts {
 		td.Cmp(t, tocConfig(p), td.Lte(11), "packet %d is SILK-only", i)
@@ -72,7 +73,7 @@ func TestVoIPIsSILK(t *testing.T) {
 func TestConcealment(t *testing.T) {
 	enc := newEncoder(t, libopus.AppVoIP)
 	dec := newDecoder(t)
-	pkts := encodeAll(t, enc, testSignal(rate/5, rate), rate/50)
+	pkts := encodeAll(t, enc, codectest.Signal(rate/5, rate), rate/50)
 	decodeAll(t, dec, pkts)
 
 	pcm := make([]int16, rate/50)
@@ -105,7 +106,7 @@ func TestBadPackets(t *testing.T) {
 	}
 
 	// The decoder goes on.
-	pkts := encodeAll(t, newEncoder(t, libopus.AppVoIP), testSignal(rate/10, rate), rate/50)
+	pkts := encodeAll(t, newEncoder(t, libopus.AppVoIP), codectest.Signal(rate/10, rate), rate/50)
 	td.Cmp(t, len(decodeAll(t, dec, pkts)), rate/10)
 }
 
@@ -134,7 +135,7 @@ func TestClosed(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	enc := newEncoder(t, libopus.AppVoIP)
 	dec := newDecoder(t)
-	in := testSignal(rate/50, rate)
+	in := codectest.Signal(rate/50, rate)
 	pkt := make([]byte, 1275)
 	pcm := make([]int16, len(in))
 	var n int
