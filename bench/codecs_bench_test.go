@@ -84,21 +84,31 @@ func BenchmarkOpusDecode(b *testing.B) {
 func BenchmarkIngestCodec(b *testing.B) {
 	for _, bc := range []struct {
 		codec    ingest.Codec
+		opus     ingest.OpusDecoder
 		pkt      string
 		packetMs float64
 	}{
-		{ingest.CodecOpusFS320, "opus-celt20-demo.pkt", 20},
-		{ingest.CodecOpus, "opus-celt10-demo.pkt", 10},
-		{ingest.CodecMulaw16, "mulaw16-fox.pkt", 10},
-		{ingest.CodecLC3FS1030, "lc3-fs1030-demo.pkt", 10},
-		{ingest.CodecAAC, "aac-demo.pkt", 64},
+		{ingest.CodecOpusFS320, ingest.OpusPion, "opus-celt20-demo.pkt", 20},
+		{ingest.CodecOpusFS320, ingest.OpusLibopus, "opus-celt20-demo.pkt", 20},
+		{ingest.CodecOpus, ingest.OpusPion, "opus-celt10-demo.pkt", 10},
+		{ingest.CodecOpus, ingest.OpusLibopus, "opus-celt10-demo.pkt", 10},
+		{ingest.CodecMulaw16, "", "mulaw16-fox.pkt", 10},
+		{ingest.CodecLC3FS1030, "", "lc3-fs1030-demo.pkt", 10},
+		{ingest.CodecAAC, "", "aac-demo.pkt", 64},
 	} {
-		b.Run(string(bc.codec), func(b *testing.B) {
+		name := string(bc.codec)
+		if bc.opus != "" {
+			name += "/" + string(bc.opus)
+		}
+		b.Run(name, func(b *testing.B) {
 			if info, _ := ingest.Lookup(bc.codec); !info.Available {
 				b.Skipf("%s needs %s", bc.codec, info.Needs)
 			}
+			if err := ingest.CheckOpusDecoder(bc.opus); err != nil {
+				b.Skip(err)
+			}
 			pkts := loadCodecPackets(b, bc.pkt)
-			g := ingest.New(ingest.Config{Codec: bc.codec, SampleRateHz: 16000}, nil)
+			g := ingest.New(ingest.Config{Codec: bc.codec, SampleRateHz: 16000, Opus: bc.opus}, nil)
 			in, out := make(chan []byte, benchDepth), make(chan stages.Audio, benchDepth)
 			drained := make(chan struct{})
 			go func() {

@@ -22,6 +22,7 @@ import (
 	"earshot/stages/connector"
 	"earshot/stages/fanout"
 	"earshot/stages/gate"
+	"earshot/stages/ingest"
 	"earshot/stages/retry"
 )
 
@@ -105,6 +106,10 @@ type Config struct {
 	Budget retry.BudgetConfig
 	// Fanout configures segment building and flushing.
 	Fanout fanout.Config
+	// OpusDecoder decodes the sessions' Opus audio: ingest.OpusPion (the
+	// default, for "") or ingest.OpusLibopus (builds with -tags
+	// libcodecs). New fails when the build lacks it.
+	OpusDecoder ingest.OpusDecoder
 	// Gate configures every session's VAD gate. Gate.Mode is the server's
 	// default (zero: off); a session's vad_gate parameter overrides it
 	// ("enabled": active, "disabled": off). Without Deps.NewDetector

@@ -14,6 +14,7 @@ import (
 
 	"earshot/internal/chunks"
 	"earshot/stages/gate"
+	"earshot/stages/ingest"
 	"earshot/stages/retry"
 )
 
@@ -51,11 +52,15 @@ type Server struct {
 // context ends before they finished.
 var ErrHardStop = errors.New("server stopped before the session drained")
 
-// New returns a Server. It fails if deps.Provider is nil or cfg.Gate is
-// invalid (the error wraps gate.ErrConfig).
+// New returns a Server. It fails if deps.Provider is nil, cfg.Gate is
+// invalid (the error wraps gate.ErrConfig) or the build lacks
+// cfg.OpusDecoder (ingest.ErrNoOpusDecoder).
 func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Provider == nil {
 		return nil, ErrNoProvider
+	}
+	if err := ingest.CheckOpusDecoder(cfg.OpusDecoder); err != nil {
+		return nil, err
 	}
 	if err := cfg.Gate.Validate(); err != nil {
 		return nil, fmt.Errorf("gate: %w", err)

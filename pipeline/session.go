@@ -89,7 +89,9 @@ func (s *session) run(base context.Context) {
 	updates := make(chan stages.Update, depth)
 	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
 
-	ing := ingest.New(ingest.Config{Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz}, m.ingest)
+	ing := ingest.New(ingest.Config{
+		Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz, Opus: cfg.OpusDecoder,
+	}, m.ingest)
 	s.ing = ing
 	conn := connector.New(cfg.Connector, stages.StreamConfig{
 		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,

@@ -15,6 +15,7 @@ import (
 
 	"earshot/pipeline"
 	"earshot/stages/connector"
+	"earshot/stages/ingest"
 	"earshot/stages/retry"
 )
 
@@ -27,6 +28,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
 	pf := defineProviderFlags(fs)
 	gf := defineGateFlags(fs)
+	opusDecoder := envString(fs, "opus-decoder", "EARSHOT_OPUS_DECODER", string(ingest.OpusPion),
+		"Opus decoder: pion (pure Go, every build) or libopus (builds with -tags libcodecs: half the CPU, packet-loss concealment)")
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
 		"on SIGTERM, how long sessions get to end before they are stopped hard")
@@ -104,6 +107,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         provider.languages,
 		Gate:              gateCfg,
+		OpusDecoder:       ingest.OpusDecoder(*opusDecoder),
 		Connector: connector.Config{
 			Backoff:           retry.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},
 			ReconnectAttempts: *reconnects,

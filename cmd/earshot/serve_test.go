@@ -12,6 +12,7 @@ import (
 
 	"earshot/internal/testfix"
 	"earshot/stages/gate"
+	"earshot/stages/ingest"
 	"earshot/stages/silero"
 )
 
@@ -32,6 +33,15 @@ func TestServeUnknownSTT(t *testing.T) {
 	var stderr bytes.Buffer
 	err := runServe(context.Background(), []string{"--stt", "whisper", "--vad-gate", "off"}, &stderr)
 	td.Cmp(t, err, td.String(`unknown --stt "whisper" (available: auto, deepgram, local)`))
+}
+
+func TestServeUnknownOpusDecoder(t *testing.T) {
+	t.Setenv("EARSHOT_API_KEYS", "k")
+	t.Setenv("DEEPGRAM_API_KEY", "x")
+	var stderr bytes.Buffer
+	err := runServe(context.Background(), []string{"--opus-decoder", "ffmpeg", "--vad-gate", "off"}, &stderr)
+	td.CmpErrorIs(t, err, ingest.ErrNoOpusDecoder)
+	td.Cmp(t, err, td.String(`no such opus decoder: "ffmpeg" (pion or libopus)`))
 }
 
 func TestServeAutoUsesDeepgramWithAKey(t *testing.T) {

@@ -22,13 +22,16 @@ type decoder interface {
 // newDecoder returns the decoder of a packet or sample codec, nil for the
 // raw PCM codecs (which Run passes on without decoding). c must have
 // passed ParseCodec with rateHz.
-func newDecoder(c Codec, rateHz int) (decoder, error) {
+func newDecoder(c Codec, rateHz int, opus OpusDecoder) (decoder, error) {
 	switch c {
 	case CodecPCM8, CodecPCM16:
 		return nil, nil
 	case CodecMulaw8, CodecMulaw16:
 		return mulaw{}, nil
 	case CodecOpus, CodecOpusFS320:
+		if opus == OpusLibopus {
+			return newLibopus(rateHz)
+		}
 		return newOpus(rateHz)
 	case CodecLC3:
 		return newLC3(rateHz, 0)

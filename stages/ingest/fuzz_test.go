@@ -12,15 +12,21 @@ import (
 // returns what it sent and its stats.
 func decodeAll(tb testing.TB, codec ingest.Codec, rateHz int, frames [][]byte) ([]stages.Audio, ingest.Stats) {
 	tb.Helper()
+	return decodeWith(tb, ingest.Config{Codec: codec, SampleRateHz: rateHz}, frames)
+}
+
+// decodeWith runs an ingest stage of cfg over frames.
+func decodeWith(tb testing.TB, cfg ingest.Config, frames [][]byte) ([]stages.Audio, ingest.Stats) {
+	tb.Helper()
 	in := make(chan []byte, len(frames))
 	out := make(chan stages.Audio, 4*len(frames)+1)
 	for _, f := range frames {
 		in <- f
 	}
 	close(in)
-	g := ingest.New(ingest.Config{Codec: codec, SampleRateHz: rateHz}, nil)
+	g := ingest.New(cfg, nil)
 	if err := g.Run(context.Background(), in, out); err != nil {
-		tb.Fatalf("%s: run: %v", codec, err)
+		tb.Fatalf("%s: run: %v", cfg.Codec, err)
 	}
 	var got []stages.Audio
 	for a := range out {
@@ -39,6 +45,7 @@ func FuzzDecoders(f *testing.F) {
 	f.Add(uint8(7), make([]byte, 61), uint8(30))                                            // lc3_fs1030
 	f.Add(uint8(8), []byte{0xff, 0xf1, 0x60, 0x40, 0x05, 0x1f, 0xfc, 0x21, 0x00}, uint8(9)) // aac, ADTS header
 	f.Add(uint8(2), []byte{0, 0x7f, 0x80, 0xff}, uint8(2))                                  // mulaw8
+	f.Add(uint8(130), []byte{0xf8, 0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8, 9}, uint8(12))       // opus, CELT TOC, libopus
 	codecs := ingest.Codecs()
 	f.Fuzz(func(t *testing.T, which uint8, data []byte, cut uint8) {
 		info := codecs[int(which)%len(codecs)]
@@ -46,6 +53,10 @@ func FuzzDecoders(f *testing.F) {
 			t.Skip(info.Codec, " needs ", info.Needs)
 		}
 		rate := 16000
+		cfg := ingest.Config{Codec: info.Codec, SampleRateHz: rate}
+		if which >= 128 && ingest.CheckOpusDecoder(ingest.OpusLibopus) == nil {
+			cfg.Opus = ingest.OpusLibopus // for opus and opus_fs320
+		}
 		var frames [][]byte
 		audioFrames := 0
 		for len(data) > 0 {
@@ -56,7 +67,7 @@ func FuzzDecoders(f *testing.F) {
 			}
 			data = data[n:]
 		}
-		got, st := decodeAll(t, info.Codec, rate, frames)
+		got, st := decodeWith(t, cfg, frames)
 		next := int64(0)
 		for _, a := range got {
 			if len(a.PCM) == 0 || len(a.PCM)%2 != 0 || a.Start != next || a.SampleRateHz != rate {

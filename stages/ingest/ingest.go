@@ -19,6 +19,9 @@ type Config struct {
 	Codec Codec
 	// SampleRateHz of the session's audio, in and out.
 	SampleRateHz int
+	// Opus is the Opus decoder: OpusPion (the default, also for "") or
+	// OpusLibopus; CheckOpusDecoder tells whether the build has it.
+	Opus OpusDecoder
 }
 
 // Stats are a session's decoding counts, complete once Run has returned
@@ -82,7 +85,7 @@ func (g *Ingest) Stats() Stats {
 // codec's decoder cannot be built, and nil when in closes.
 func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- stages.Audio) error {
 	defer close(out)
-	dec, err := newDecoder(g.cfg.Codec, g.cfg.SampleRateHz)
+	dec, err := newDecoder(g.cfg.Codec, g.cfg.SampleRateHz, g.cfg.Opus)
 	if err != nil {
 		return err
 	}

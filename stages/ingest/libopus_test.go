@@ -51,3 +51,44 @@ func TestOpusMatchesLibopusAtTheSessionRate(t *testing.T) {
 		})
 	}
 }
+
+// TestLibopusDecoderOption: with Opus: OpusLibopus, ingest's output is
+// libopus's own, and a packet libopus refuses is concealed by its
+// packet-loss concealment for as long as the last good packet.
+func TestLibopusDecoderOption(t *testing.T) {
+	if err := ingest.CheckOpusDecoder(ingest.OpusLibopus); err != nil {
+		td.CmpErrorIs(t, err, ingest.ErrNoOpusDecoder)
+		t.Skip(err)
+	}
+	pkts := loadPackets(t, "opus-celt20-fox.pkt")
+	cfg := ingest.Config{Codec: ingest.CodecOpusFS320, SampleRateHz: 16000, Opus: ingest.OpusLibopus}
+	audio, st := decodeWith(t, cfg, pkts)
+	td.Cmp(t, st.DecodeErrors, int64(0))
+	d, err := libopus.NewDecoder(16000)
+	td.Require(t).CmpNoError(err)
+	defer d.Close()
+	var want []int16
+	buf := make([]int16, 1920)
+	for _, p := range pkts {
+		n, err := d.Decode(p, buf)
+		td.Require(t).CmpNoError(err)
+		want = append(want, buf[:n]...)
+	}
+	td.Cmp(t, samplesOf(audio), want, "libopus's own samples")
+
+	damaged := append([][]byte{}, pkts[:20]...)
+	damaged[10] = []byte{pkts[10][0] | 0x03, 0xff, 0xff} // code 3 claiming 63 frames
+	audio, st = decodeWith(t, cfg, damaged)
+	td.Cmp(t, st.DecodeErrors, int64(1))
+	td.Cmp(t, st.ConcealedSamples, int64(320), "one 20 ms packet concealed")
+	td.Cmp(t, len(samplesOf(audio)), 20*320, "the clock keeps its place")
+}
+
+func TestCheckOpusDecoder(t *testing.T) {
+	td.CmpNoError(t, ingest.CheckOpusDecoder(""))
+	td.CmpNoError(t, ingest.CheckOpusDecoder(ingest.OpusPion))
+	td.CmpErrorIs(t, ingest.CheckOpusDecoder("ffmpeg"), ingest.ErrNoOpusDecoder)
+	if !libopus.Available {
+		td.CmpErrorIs(t, ingest.CheckOpusDecoder(ingest.OpusLibopus), ingest.ErrNoOpusDecoder)
+	}
+}
