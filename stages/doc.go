@@ -19,7 +19,9 @@
 //
 //   - stages: the contracts. Imports nothing of the project.
 //   - stages/ingest: decoding client frames into Audio on the capture
-//     clock (codecs, the half-sample carry). Imports stages.
+//     clock (raw PCM with the half-sample carry, µ-law, Opus, LC3, AAC;
+//     bad-packet concealment). Imports stages and the codec bindings
+//     internal/libopus, internal/liblc3 and internal/libav.
 //   - stages/gate: the VAD gate (modes, pre-roll, hangover, the detector
 //     windows, fail-open); it marks audio with facts and never asks for a
 //     control. Imports stages and internal/resample.
