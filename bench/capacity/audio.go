@@ -11,6 +11,9 @@ import (
 // conversation is the audio every session streams, looped.
 type conversation struct {
 	PCM []byte // whole frames
+	// Plan is the recording's 100 ms frame behind each frame of PCM (see
+	// stretchPlan).
+	Plan []int `json:"-"`
 	// Seconds of audio, and the share of its frames below the quiet
 	// level (pauses and the noise floor).
 	Seconds      float64
@@ -37,7 +40,11 @@ func loadConversation(path string, pauseFrames int) (*conversation, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pcm := client.Prepare(w, sampleRate)
-	out, pauses := stretchPauses(pcm, 5, pauseFrames)
+	plan, pauses := stretchPlan(pcm, 5, pauseFrames)
+	out := make([]byte, 0, len(plan)*frameBytes)
+	for _, f := range plan {
+		out = append(out, pcm[f*frameBytes:(f+1)*frameBytes]...)
+	}
 	quiet := 0
 	for f := range len(out) / frameBytes {
 		if frameDBFS(out[f*frameBytes:(f+1)*frameBytes]) < quietDBFS {
@@ -46,7 +53,7 @@ func loadConversation(path string, pauseFrames int) (*conversation, error) {
 	}
 	n := len(out) / frameBytes
 	return &conversation{
-		PCM: out, Seconds: float64(n) * frameMs / 1000, QuietShare: float64(quiet) / float64(n),
+		PCM: out, Plan: plan, Seconds: float64(n) * frameMs / 1000, QuietShare: float64(quiet) / float64(n),
 		Pauses: pauses, SourceFile: path, PauseSeconds: float64(pauseFrames) * frameMs / 1000,
 	}, nil
 }
@@ -55,6 +62,7 @@ func loadConversation(path string, pauseFrames int) (*conversation, error) {
 // first loud frame (so that the trailing and leading silences of the
 // recording make one pause of the loop), and stretches every run of at
 // least minRun quiet frames to pauseFrames by repeating the run's frames.
+// It is stretchPlan applied to pcm's frames.
 //
 // Why: the VAD gate (300 ms pre-roll, 700 ms hangover) holds back frames
 // after a pause and sends them with the next speech onset. After a pause
@@ -63,46 +71,60 @@ func loadConversation(path string, pauseFrames int) (*conversation, error) {
 // pre-roll's worth after the gap) are known exactly and measured apart. A
 // pause of 1.0 s, as in the demo, would hold frames without a gap.
 func stretchPauses(pcm []byte, minRun, pauseFrames int) (out []byte, pauses int) {
+	order, pauses := stretchPlan(pcm, minRun, pauseFrames)
+	out = make([]byte, 0, len(order)*frameBytes)
+	for _, f := range order {
+		out = append(out, pcm[f*frameBytes:(f+1)*frameBytes]...)
+	}
+	return out, pauses
+}
+
+// stretchPlan is the frame order stretchPauses makes of pcm's whole
+// frames (frameBytes each): the index in pcm of every frame of the
+// stretched loop, in order, and the count of pauses stretched. The plan
+// applies as well to anything cut on the same 100 ms grid (the packets
+// of a fixture encoded from the same recording: see planPackets). All
+// quiet, it is every whole frame in order.
+func stretchPlan(pcm []byte, minRun, pauseFrames int) (order []int, pauses int) {
 	n := len(pcm) / frameBytes
-	frame := func(f int) []byte { return pcm[f*frameBytes : (f+1)*frameBytes] }
 	quiet := make([]bool, n)
 	first := -1
 	for f := range n {
-		quiet[f] = frameDBFS(frame(f)) < quietDBFS
+		quiet[f] = frameDBFS(pcm[f*frameBytes:(f+1)*frameBytes]) < quietDBFS
 		if !quiet[f] && first < 0 {
 			first = f
 		}
 	}
-	if first < 0 {
-		return pcm[:n*frameBytes], 0
-	}
-	order := make([]int, 0, n)
+	rot := make([]int, 0, n)
 	for k := range n {
-		order = append(order, (first+k)%n)
+		rot = append(rot, (max(first, 0)+k)%n)
 	}
-	out = make([]byte, 0, len(pcm)*2)
+	if first < 0 {
+		return rot, 0
+	}
+	order = make([]int, 0, 2*n)
 	for k := 0; k < n; {
-		if !quiet[order[k]] {
-			out = append(out, frame(order[k])...)
+		if !quiet[rot[k]] {
+			order = append(order, rot[k])
 			k++
 			continue
 		}
 		end := k
-		for end < n && quiet[order[end]] {
+		for end < n && quiet[rot[end]] {
 			end++
 		}
-		run := order[k:end]
+		run := rot[k:end]
 		total := len(run)
 		if len(run) >= minRun && len(run) < pauseFrames {
 			total = pauseFrames
 			pauses++
 		}
 		for j := range total {
-			out = append(out, frame(run[j%len(run)])...)
+			order = append(order, run[j%len(run)])
 		}
 		k = end
 	}
-	return out, pauses
+	return order, pauses
 }
 
 // frameDBFS is the RMS level of 16-bit little-endian PCM in dBFS.

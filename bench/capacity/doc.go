@@ -43,13 +43,31 @@
 //
 // # Load
 //
-// Each session dials /v4/listen (pcm16, 16 kHz), sessions 5 ms apart (at
+// Each session dials /v4/listen (by default pcm16, 16 kHz), sessions 5 ms apart (at
 // most 5 s of ramp), and sends one 100 ms frame (3,200 bytes) every 100 ms
 // from its own schedule, with one goroutine writing and one reading per
 // session, a reused buffer and no per-frame allocation. The audio is the
 // project's demo conversation (fixtures/speech-synth/demo-16k.wav, 8
 // synthesized sentences) with its pauses stretched to 2.5 s (see
 // stretchPauses), looped, each session starting at a different place.
+//
+// -codec and -frame-ms change what a session sends (see framing): pcm16
+// (or pcm8) in -frame-ms frames (100 by default: the Omi app's), or a
+// device codec (opus_fs320, opus, lc3, lc3_fs1030, aac, mulaw8, mulaw16)
+// as one packet per binary frame at the packet's duration (50 a second for
+// opus_fs320), with codec= set in the listen URL. The stretched
+// conversation is encoded once at start-up with client.Encode (libopus
+// and liblc3 need the harness built with -tags libcodecs; aac the ffmpeg
+// command); without the encoder, the fixture of the same recording in
+// fixtures/codecs is read and its packets put in the stretched loop's
+// order. Sessions start 3.7 s of audio apart (offsetStride 100 ms frames,
+// rounded to whole packets). The relay gets the same packets at the same
+// pace: it forwards bytes. The harness builds earshot with its own build
+// tags (go run -tags libcodecs ./bench/capacity builds earshot with
+// libcodecs), and stops at start-up when this build cannot decode the
+// codec. With a device codec the client → upstream frame latency is not
+// measured (see Latency added); the plot is then not copied to
+// bench/capacity.png unless -png is given.
 //
 // Measurement starts 2 s after the last session started and lasts -window
 // (15 s); frames and results are counted by the time they were sent.
@@ -59,17 +77,27 @@
 // All processes share the wall clock. Client → upstream: the load
 // generator stamps each frame's send time into it (see stamp); the
 // upstream subtracts it from the frame's arrival. Upstream → client: the
-// upstream sends a final Results every 10 frames it receives whose one word
-// is its own send time; the client subtracts it from the arrival of the
+// upstream sends a final Results every second of audio frames it receives
+// (10 frames of 100 ms, 50 of 20 ms) whose one word is its own send time; the client subtracts it from the arrival of the
 // text frame that first carries the word (a segment, or for the relay the
 // Results itself). For the gateway the 600 ms it holds new segments before
 // sending them (fanout.DefaultFlushIntervalMs, Omi's behaviour, by design)
 // is subtracted. Both directions therefore include the loopback hops and
 // the client's and the upstream's own scheduling, for the relay as for the
 // gateway. With the gate active, the frames it holds as pre-roll and sends
-// with the next speech onset are measured apart (the first 3 frames after
-// a gap in a stream's frame sequence; the stretched pauses make every hold
-// end in a gap).
+// with the next speech onset are measured apart (the first 300 ms of
+// frames after a gap in a stream's frame sequence; the stretched pauses
+// make every hold end in a gap).
+//
+// The stamp rides in the low bytes of PCM samples, so it reaches the
+// upstream only when the frames are raw PCM. A lossy codec's decoder does
+// not bring those bits through (and the relay forwards the packets
+// untouched), so with a device codec the frames carry no stamp: the
+// client → upstream latency is not measured (shown as "–"), nor the gate's
+// pre-roll apart, and "every frame reaches the upstream" is checked over
+// the whole run (binary messages sent against received; the gateway sends
+// one decoded message upstream per packet). The result latency does not
+// depend on the audio and is measured for every codec.
 //
 // # Pass
 //
@@ -77,7 +105,7 @@
 // is sent more than -max-late (200 ms) behind its schedule, every frame
 // sent reaches the upstream (gate off, relay), each session has exactly one
 // upstream stream, and the p99 added latency is under -target (20 ms) in
-// both directions. The search tries -levels in order until one fails, then
+// both directions (the result direction only, with a device codec). The search tries -levels in order until one fails, then
 // bisects once between the last pass and the first failure. The relay runs
 // at every level the gateway with the gate off runs.
 //

@@ -25,10 +25,14 @@ type loadSpec struct {
 	Sessions int
 	Start    time.Time
 	Ramp     time.Duration
-	// Audio is the conversation, a whole number of frames, looped; session
-	// i starts at frame i·offsetStride of it so that sessions do not speak
-	// in step.
-	Audio []byte
+	// Frames is the conversation, one binary message a frame, looped and
+	// sent one every FrameDur; session i starts at frame
+	// sessionOffset(i, len(Frames), FrameDur) so that sessions do not speak
+	// in step. With Stamp, each frame (raw PCM of at least 2·stampBytes
+	// bytes) carries a stamp (see putStamp) in the copy sent.
+	Frames   [][]byte
+	FrameDur time.Duration
+	Stamp    bool
 	// Stop: no frame is scheduled at or after it; then each session closes
 	// with 1000.
 	Stop time.Time
@@ -43,16 +47,20 @@ type loadSpec struct {
 	Ready *atomic.Int64
 }
 
-const offsetStride = 37 // frames; prime, so offsets spread over the loop
+// offsetStride is the offset between sessions in 100 ms frames; prime,
+// so that offsets spread over the loop.
+const offsetStride = 37
 
 // loadResult aggregates the sessions of a load.
 type loadResult struct {
 	Dialed, Failed int
 	Failures       []string // the first few
-	// Sent counts frames sent in the window; MaxLateMs is how far behind
+	// Sent counts frames sent in the window, SentAll every frame sent;
+	// MaxLateMs is how far behind
 	// its schedule the latest of them was sent (the window only; WarmLateMs
 	// for the frames before it).
 	Sent       int
+	SentAll    int
 	MaxLateMs  float64
 	WarmLateMs float64
 	// ResultNs: for each text frame carrying new stamp words from the
@@ -71,11 +79,10 @@ func runLoad(spec loadSpec) loadResult {
 		mu  sync.Mutex
 		agg loadResult
 	)
-	nFrames := len(spec.Audio) / frameBytes
 	for i := range spec.Sessions {
 		at := spec.Start.Add(time.Duration(i) * spec.Ramp / time.Duration(spec.Sessions))
 		wg.Go(func() {
-			s := &loadSession{spec: &spec, id: uint32(i), frame0: i * offsetStride % nFrames}
+			s := &loadSession{spec: &spec, id: uint32(i), frame0: sessionOffset(i, len(spec.Frames), spec.FrameDur)}
 			time.Sleep(time.Until(at))
 			s.run()
 			mu.Lock()
@@ -88,6 +95,7 @@ func runLoad(spec loadSpec) loadResult {
 				}
 			}
 			agg.Sent += s.sent
+			agg.SentAll += s.sentAll
 			agg.MaxLateMs = max(agg.MaxLateMs, float64(s.maxLate)/1e6)
 			agg.WarmLateMs = max(agg.WarmLateMs, float64(s.warmLate)/1e6)
 			agg.ResultNs = append(agg.ResultNs, s.resultNs...)
@@ -112,6 +120,7 @@ type loadSession struct {
 
 	// Writer's.
 	sent     int
+	sentAll  int
 	maxLate  int64
 	warmLate int64
 	err      error
@@ -164,16 +173,19 @@ func (s *loadSession) run() {
 	}
 }
 
-// stream sends a frame every frameMs from now until Stop, or until the
+// stream sends a frame every FrameDur from now until Stop, or until the
 // connection fails.
 func (s *loadSession) stream(readDone <-chan struct{}) {
 	spec := s.spec
 	ctx := context.Background() // no Done channel: nothing registered per write
-	buf := make([]byte, frameBytes)
-	nFrames := len(spec.Audio) / frameBytes
+	maxBytes := 0
+	for _, f := range spec.Frames {
+		maxBytes = max(maxBytes, len(f))
+	}
+	buf := make([]byte, maxBytes)
 	t0 := time.Now()
 	for k := 0; ; k++ {
-		due := t0.Add(time.Duration(k) * frameMs * time.Millisecond)
+		due := t0.Add(time.Duration(k) * spec.FrameDur)
 		if !due.Before(spec.Stop) {
 			return
 		}
@@ -185,21 +197,24 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 			}
 			time.Sleep(d)
 		}
-		off := (s.frame0 + k) % nFrames * frameBytes
-		copy(buf, spec.Audio[off:off+frameBytes])
+		// A copy: the frames are every session's, and a stamp is this one's.
+		msg := buf[:copy(buf, spec.Frames[(s.frame0+k)%len(spec.Frames)])]
 		now := time.Now()
 		ns := now.UnixNano()
-		putStamp(buf, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
+		if spec.Stamp {
+			putStamp(msg, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
+		}
 		late := int64(now.Sub(due))
 		if d := due.UnixNano(); d >= spec.From && d < spec.To {
 			s.maxLate = max(s.maxLate, late)
 		} else if d < spec.From {
 			s.warmLate = max(s.warmLate, late)
 		}
-		if err := s.conn.Write(ctx, websocket.MessageBinary, buf); err != nil {
+		if err := s.conn.Write(ctx, websocket.MessageBinary, msg); err != nil {
 			s.err = fmt.Errorf("write: %w", err)
 			return
 		}
+		s.sentAll++
 		if ns >= spec.From && ns < spec.To {
 			s.sent++
 		}

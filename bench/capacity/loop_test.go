@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,18 +19,29 @@ import (
 	"earshot/stages/deepgram"
 )
 
-// loopback runs a short load through target (whose upstream is up) and
-// returns what the load generator and the upstream measured.
-func loopback(t *testing.T, upSrv *httptest.Server, targetURL string) (loadResult, upstreamReport) {
+// testFraming frames the demo conversation as the harness does.
+func testFraming(t *testing.T, codec string, frameMs int) *framing {
 	t.Helper()
 	conv, err := loadConversation("../../fixtures/speech-synth/demo-16k.wav", 25)
 	td.Require(t).CmpNoError(err)
+	fr, err := newFraming(context.Background(), codec, frameMs, conv, "../..")
+	td.Require(t).CmpNoError(err)
+	t.Log(fr.sentence())
+	return fr
+}
+
+// loopback runs a short load of fr's frames through target (whose
+// upstream is up) and returns what the load generator and the upstream
+// measured.
+func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framing) (loadResult, upstreamReport) {
+	t.Helper()
 	start := time.Now().Add(50 * time.Millisecond)
 	from := start.Add(400 * time.Millisecond)
 	to := from.Add(1500 * time.Millisecond)
 	lr := runLoad(loadSpec{
-		URL: "ws" + strings.TrimPrefix(targetURL, "http") + "/v4/listen?language=en&sample_rate=16000&codec=pcm16",
-		Key: clientKey, Sessions: 3, Start: start, Ramp: 100 * time.Millisecond, Audio: conv.PCM,
+		URL: "ws" + strings.TrimPrefix(targetURL, "http") + fr.listenPath(),
+		Key: clientKey, Sessions: 3, Start: start, Ramp: 100 * time.Millisecond,
+		Frames: fr.Frames, FrameDur: fr.Dur, Stamp: fr.Stamped,
 		Stop: to.Add(2 * time.Second), From: from.UnixNano(), To: to.UnixNano(),
 	})
 	resp, err := http.Get(upSrv.URL + "/report?wait_ms=5000&from=" + strconv.FormatInt(from.UnixNano(), 10) +
@@ -40,45 +53,76 @@ func loopback(t *testing.T, upSrv *httptest.Server, targetURL string) (loadResul
 	return lr, rep
 }
 
-func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, minResultMs float64) {
+func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, minResultMs float64) {
 	t.Helper()
 	td.Cmp(t, lr.Failed, 0, "failures: %v", lr.Failures)
-	td.Cmp(t, lr.Sent, td.Between(3*10, 3*16), "3 sessions, 1.5 s of 100 ms frames (fewer on a loaded machine)")
-	td.Cmp(t, rep.Frames, lr.Sent, "every frame arrived upstream")
+	perSec := int(fr.FramesPerSec)
+	td.Cmp(t, lr.Sent, td.Between(3*perSec, 3*perSec*16/10), "3 sessions, 1.5 s of frames (fewer on a loaded machine)")
+	td.Cmp(t, rep.AudioFrames, int64(lr.SentAll), "every frame of the run arrived upstream")
 	td.Cmp(t, rep.Preroll, 0)
 	td.Cmp(t, rep.Streams, int64(3))
 	td.Cmp(t, rep.StillOpen, int64(0))
-	td.Cmp(t, rep.Live.N, lr.Sent)
-	td.Cmp(t, rep.Live.Max, td.Between(0.0, 5000.0))
+	if fr.Stamped {
+		td.Cmp(t, rep.Frames, lr.Sent, "every frame of the window arrived upstream")
+		td.Cmp(t, rep.Live.N, lr.Sent)
+		td.Cmp(t, rep.Live.Max, td.Between(0.0, 5000.0))
+	} else {
+		td.Cmp(t, rep.Frames, 0, "no stamp survives a codec")
+	}
 	td.Cmp(t, len(lr.ResultNs), td.Gte(1), "a Results per second of audio per session")
 	for _, ns := range lr.ResultNs {
 		td.Cmp(t, float64(ns)/1e6, td.Between(minResultMs, minResultMs+5000))
 	}
 }
 
+// The framings the loop tests run: the first runs' pcm16 in 100 ms
+// frames, pcm16 in 20 ms frames, and Opus in 20 ms packets (libopus, or
+// the fixture without -tags libcodecs).
+var loopFramings = []struct {
+	codec   string
+	frameMs int
+}{{"pcm16", 100}, {"pcm16", 20}, {"opus_fs320", defaultFrameMs}}
+
 func TestRelayLoop(t *testing.T) {
-	up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey}))
-	defer up.Close()
-	rl := httptest.NewServer(&relay{upstreamURL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", key: upstreamKey})
-	defer rl.Close()
-	lr, rep := loopback(t, up, rl.URL)
-	checkLoop(t, lr, rep, 0)
+	for _, f := range loopFramings {
+		t.Run(fmt.Sprintf("%s-%d", f.codec, f.frameMs), func(t *testing.T) {
+			fr := testFraming(t, f.codec, f.frameMs)
+			up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}))
+			defer up.Close()
+			rl := httptest.NewServer(&relay{upstreamURL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", key: upstreamKey})
+			defer rl.Close()
+			lr, rep := loopback(t, up, rl.URL, fr)
+			checkLoop(t, lr, rep, fr, 0)
+			if !fr.Stamped {
+				td.Cmp(t, rep.AudioBytes, td.Lt(int64(lr.SentAll*fr.MaxBytes+1)), "the relay forwards the packets as they are")
+			}
+		})
+	}
 }
 
 // The gateway takes the upstream's Results as Deepgram's: the stamp words
-// come back in segments after the 600 ms flush.
+// come back in segments after the 600 ms flush. Opus packets are decoded:
+// the upstream receives PCM, one message a packet.
 func TestGatewayLoop(t *testing.T) {
-	up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey}))
-	defer up.Close()
-	prov, err := deepgram.New(deepgram.Config{URL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", APIKey: upstreamKey})
-	td.Require(t).CmpNoError(err)
-	srv, err := pipeline.New(pipeline.Config{APIKeys: []string{clientKey}},
-		pipeline.Deps{Provider: prov, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	td.Require(t).CmpNoError(err)
-	gw := httptest.NewServer(srv)
-	defer gw.Close()
-	lr, rep := loopback(t, up, gw.URL)
-	checkLoop(t, lr, rep, 600)
+	for _, f := range loopFramings {
+		t.Run(fmt.Sprintf("%s-%d", f.codec, f.frameMs), func(t *testing.T) {
+			fr := testFraming(t, f.codec, f.frameMs)
+			up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}))
+			defer up.Close()
+			prov, err := deepgram.New(deepgram.Config{URL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", APIKey: upstreamKey})
+			td.Require(t).CmpNoError(err)
+			srv, err := pipeline.New(pipeline.Config{APIKeys: []string{clientKey}},
+				pipeline.Deps{Provider: prov, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			td.Require(t).CmpNoError(err)
+			gw := httptest.NewServer(srv)
+			defer gw.Close()
+			lr, rep := loopback(t, up, gw.URL, fr)
+			checkLoop(t, lr, rep, fr, 600)
+			if !fr.Stamped {
+				td.Cmp(t, rep.AudioBytes, int64(lr.SentAll*2*sampleRate*20/1000), "each packet decoded to 20 ms of PCM")
+			}
+		})
+	}
 }
 
 func TestUpstreamRefusesABadKey(t *testing.T) {

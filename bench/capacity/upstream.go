@@ -53,6 +53,7 @@ type upstream struct {
 	active  atomic.Int64
 	results atomic.Int64
 	bytes   atomic.Int64
+	frames  atomic.Int64 // binary messages, stamped or not
 
 	mu   sync.Mutex
 	recs []frameRec // from streams that ended
@@ -100,6 +101,7 @@ func (u *upstream) listen(w http.ResponseWriter, r *http.Request) {
 	s := &upStream{u: u, conn: c, buf: make([]byte, 0, frameBytes+64), out: make([]byte, 0, 1024)}
 	s.run()
 	u.bytes.Add(s.bytes)
+	u.frames.Add(s.frames)
 	u.mu.Lock()
 	u.recs = append(u.recs, s.recs...)
 	u.mu.Unlock()
@@ -108,10 +110,13 @@ func (u *upstream) listen(w http.ResponseWriter, r *http.Request) {
 
 // upstreamReport is what /report answers.
 type upstreamReport struct {
-	Streams     int64 `json:"streams"`
-	StillOpen   int64 `json:"still_open"`
-	Results     int64 `json:"results"`
-	AudioBytes  int64 `json:"audio_bytes"`
+	Streams    int64 `json:"streams"`
+	StillOpen  int64 `json:"still_open"`
+	Results    int64 `json:"results"`
+	AudioBytes int64 `json:"audio_bytes"`
+	// AudioFrames counts every binary message of every stream that ended,
+	// whenever sent; Frames the stamped ones sent in [from, to).
+	AudioFrames int64 `json:"audio_frames"`
 	Frames      int   `json:"frames"`
 	Preroll     int   `json:"preroll_frames"`
 	Live        latency
@@ -153,7 +158,7 @@ func (u *upstream) report(w http.ResponseWriter, r *http.Request) {
 	u.mu.Unlock()
 	rep := upstreamReport{
 		Streams: u.opened.Load(), StillOpen: u.active.Load(), Results: u.results.Load(),
-		AudioBytes: u.bytes.Load(), Frames: len(live) + len(pre), Preroll: len(pre),
+		AudioBytes: u.bytes.Load(), AudioFrames: u.frames.Load(), Frames: len(live) + len(pre), Preroll: len(pre),
 		Live: summarize(live), PrerollLate: summarize(pre), Over20BySecond: bySec,
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -170,6 +175,7 @@ type upStream struct {
 	samples  int64 // received
 	finalEnd int64 // samples the finals cover
 	bytes    int64
+	frames   int64
 	since    int // frames since the last periodic Results
 	started  bool
 	lastSeq  uint32
@@ -206,6 +212,7 @@ func (s *upStream) run() {
 func (s *upStream) audio(now int64) {
 	s.samples += int64(len(s.buf) / 2)
 	s.bytes += int64(len(s.buf))
+	s.frames++
 	if st, ok := readStamp(s.buf); ok {
 		if !s.started || st.Seq != s.lastSeq+1 {
 			s.pre = s.u.cfg.PrerollFrames

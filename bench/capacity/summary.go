@@ -1,0 +1,84 @@
+package main
+
+// summary is a configuration's capacity.
+type summary struct {
+	Config string `json:"config"`
+	// Largest passing session count, and whether a level above it was
+	// run and failed (false: the search ran out of levels).
+	Sessions    int  `json:"sessions"`
+	FailedAbove bool `json:"failed_above"`
+	// Sessions ÷ PerCoreOf: the target's cores when pinned (1, so the
+	// sessions on the target's one core), all the machine's otherwise.
+	Pinned          bool    `json:"pinned"`
+	PerCoreOf       int     `json:"per_core_of"`
+	SessionsPerCore float64 `json:"sessions_per_core"`
+	// The target's own CPU at that level, and sessions per core of it.
+	TargetCores           float64 `json:"target_cores"`
+	SessionsPerTargetCore float64 `json:"sessions_per_target_core"`
+	CPUPerAudioSec        float64 `json:"cpu_sec_per_audio_sec"`
+	RSSPerSessionKB       float64 `json:"rss_per_session_kb"`
+	FrameP99Ms            float64 `json:"frame_p99_ms"`
+	ResultP99Ms           float64 `json:"result_p99_ms"`
+}
+
+// ratio compares the gateway (gate off) with the relay at one level.
+type ratio struct {
+	Sessions   int     `json:"sessions"`
+	Gateway    float64 `json:"gateway_cpu_sec_per_audio_sec"`
+	Relay      float64 `json:"relay_cpu_sec_per_audio_sec"`
+	Ratio      float64 `json:"ratio"`
+	GatewayRSS float64 `json:"gateway_rss_per_session_kb"`
+	RelayRSS   float64 `json:"relay_rss_per_session_kb"`
+}
+
+func (res *results) summarize(o *options) {
+	res.Summary, res.Ratios = nil, nil
+	for _, kind := range []string{kindGateOff, kindGateOn, kindRelay} {
+		var best *Run
+		failedAbove := false
+		for _, r := range res.Runs {
+			if r.Config != kind || r.Purpose != purposeCapacity || r.Spoiled {
+				continue
+			}
+			if r.Pass && (best == nil || r.Sessions > best.Sessions) {
+				best = r
+			}
+		}
+		if best == nil {
+			continue
+		}
+		for _, r := range res.Runs {
+			if r.Config == kind && r.Purpose == purposeCapacity && !r.Spoiled && !r.Pass && r.Sessions > best.Sessions {
+				failedAbove = true
+			}
+		}
+		cores := res.Machine.Cores
+		if best.Pinned && best.TargetCPUs > 0 {
+			cores = best.TargetCPUs
+		}
+		s := summary{
+			Config: kind, Sessions: best.Sessions, FailedAbove: failedAbove,
+			Pinned: best.Pinned, PerCoreOf: cores, SessionsPerCore: float64(best.Sessions) / float64(cores),
+			TargetCores: best.TargetCores, CPUPerAudioSec: best.CPUPerAudioSec,
+			RSSPerSessionKB: best.RSSPerSessionKB, FrameP99Ms: best.FrameLatency.P99, ResultP99Ms: best.ResultLatency.P99,
+		}
+		if best.TargetCores > 0 {
+			s.SessionsPerTargetCore = float64(best.Sessions) / best.TargetCores
+		}
+		res.Summary = append(res.Summary, s)
+	}
+	for _, g := range res.Runs {
+		if g.Config != kindGateOff || g.Purpose != purposeCapacity || g.Spoiled {
+			continue
+		}
+		for _, rl := range res.Runs {
+			if rl.Config == kindRelay && rl.Purpose == purposeCapacity && !rl.Spoiled && rl.Sessions == g.Sessions && rl.CPUPerAudioSec > 0 {
+				res.Ratios = append(res.Ratios, ratio{
+					Sessions: g.Sessions, Gateway: g.CPUPerAudioSec, Relay: rl.CPUPerAudioSec,
+					Ratio:      g.CPUPerAudioSec / rl.CPUPerAudioSec,
+					GatewayRSS: g.RSSPerSessionKB, RelayRSS: rl.RSSPerSessionKB,
+				})
+			}
+		}
+	}
+}

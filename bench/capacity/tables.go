@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// pinSentence says where the target, the upstream and the load generator
+// ran, and what "per core" divides by.
+func (res *results) pinSentence() string {
+	s := res.Settings
+	if !s.Pin {
+		return fmt.Sprintf("Not pinned: the target, the upstream and the load generator shared all %d cores; "+
+			"sessions per core divide the largest passing sessions by all of them.", res.Machine.Cores)
+	}
+	gomax := "GOMAXPROCS=1"
+	for _, kv := range s.GatewayEnv { // -gateway-env wins for earshot serve
+		if v, ok := strings.CutPrefix(kv, "GOMAXPROCS="); ok {
+			gomax = "GOMAXPROCS=1 (earshot serve: GOMAXPROCS=" + v + ", from -gateway-env)"
+		}
+	}
+	return fmt.Sprintf("Pinned: the target (earshot serve or the relay) ran on CPU %s only with %s; "+
+		"the upstream and the load generator on CPU %s. %s: the largest passing sessions ÷ %d.",
+		s.TargetCPUList, gomax, s.LoadCPUList, upper(perCoreHeader(true, s.TargetCPUs)), s.TargetCPUs)
+}
+
+// perCoreHeader is the summary table's sessions-per-core column.
+func perCoreHeader(pinned bool, targetCPUs int) string {
+	switch {
+	case !pinned:
+		return "sessions per core (÷ all cores)"
+	case targetCPUs == 1:
+		return "sessions on the target's one core (pinned)"
+	default:
+		return fmt.Sprintf("sessions per core of the target's %d pinned cores", targetCPUs)
+	}
+}
+
+func upper(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// targetCPUsCell is how many CPUs the target could use, and which when
+// pinned.
+func (r *Run) targetCPUsCell() string {
+	if r.Pinned {
+		return fmt.Sprintf("%d, pinned (CPU %s)", r.TargetCPUs, r.TargetAffinity)
+	}
+	return fmt.Sprintf("%d, shared", r.TargetCPUs)
+}
+
+// markdown renders the tables for bench/README.md.
+func (res *results) markdown() string {
+	var b strings.Builder
+	m := res.Machine
+	fmt.Fprintf(&b, "Machine: %d cores (%s), %.0f GiB, Linux %s, %s; 1-minute load average %.2f at the start.\n\n",
+		m.Cores, m.CPUModel, float64(m.MemTotalKB)/(1<<20), m.Kernel, m.GoVersion, res.Load1AtStart)
+	b.WriteString(res.pinSentence() + "\n\n")
+	b.WriteString("Frames: " + res.Framing.sentence() + "\n\n")
+	if len(res.Settings.GatewayEnv) > 0 {
+		fmt.Fprintf(&b, "earshot serve ran with %s.\n\n", strings.Join(res.Settings.GatewayEnv, " "))
+	}
+	b.WriteString("| config | sessions | target CPUs | pace ok | frame p99 ms (client → upstream) | result p99 ms (upstream → client) | " +
+		"target CPU-ms / audio-s | target cores | RSS KB / session | upstream + harness cores | outside cores | pass |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range res.Runs {
+		if r.Purpose != purposeCapacity {
+			continue
+		}
+		pace := "yes"
+		if r.MaxLateMs > res.Settings.MaxLateMs || r.SessionsFailed > 0 {
+			pace = fmt.Sprintf("no (%.0f ms late)", r.MaxLateMs)
+		}
+		verdict := "yes"
+		if !r.Pass {
+			verdict = "no: " + strings.Join(r.Why, "; ")
+		}
+		if r.Spoiled {
+			verdict = fmt.Sprintf("not counted (outside %.2f cores); %s", r.OutsideCores, verdict)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %.2f | %.3f | %.2f | %.0f | %.2f | %.2f | %s |\n",
+			r.Config, r.Sessions, r.targetCPUsCell(), pace, r.frameP99(), r.ResultLatency.P99, r.CPUPerAudioSec*1e3,
+			r.TargetCores, r.RSSPerSessionKB, (r.UpstreamCPUSec+r.HarnessCPUSec)/r.WindowSec, r.OutsideCores,
+			verdict)
+	}
+	b.WriteString("\n| config | largest passing sessions | " + perCoreHeader(res.Settings.Pin, res.Settings.TargetCPUs) +
+		" | target cores used there | " +
+		"sessions per core of the target's own CPU | CPU-ms / audio-s | RSS KB / session |\n|---|---|---|---|---|---|---|\n")
+	for _, s := range res.Summary {
+		note := ""
+		if !s.FailedAbove {
+			note = " (no failing level run)"
+		}
+		fmt.Fprintf(&b, "| %s | %d%s | %.0f | %.2f | %.0f | %.3f | %.0f |\n", s.Config, s.Sessions, note,
+			s.SessionsPerCore, s.TargetCores, s.SessionsPerTargetCore, s.CPUPerAudioSec*1e3, s.RSSPerSessionKB)
+	}
+	if len(res.Ratios) > 0 {
+		b.WriteString("\n| sessions | gateway (gate off) CPU-ms / audio-s | bare relay CPU-ms / audio-s | ratio | " +
+			"gateway RSS KB / session | relay RSS KB / session |\n|---|---|---|---|---|---|\n")
+		for _, q := range res.Ratios {
+			fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.2f× | %.0f | %.0f |\n", q.Sessions, q.Gateway*1e3, q.Relay*1e3,
+				q.Ratio, q.GatewayRSS, q.RelayRSS)
+		}
+	}
+	gw := false
+	for _, r := range res.Runs {
+		if r.Gateway == nil {
+			continue
+		}
+		if !gw {
+			b.WriteString("\n| gateway run | config | sessions | GC share of its CPU | GC cycles / s | allocations / frame | " +
+				"KB allocated / audio-s | heap goal KB / session | stacks KB / session | goroutines / session |\n" +
+				"|---|---|---|---|---|---|---|---|---|---|\n")
+			gw = true
+		}
+		g := r.Gateway
+		cycles := "–"
+		if r.WindowSec > 0 {
+			cycles = fmt.Sprintf("%.2f", g.GCCycles/r.WindowSec)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f%% | %s | %.1f | %.1f | %.0f | %.1f | %.1f |\n", r.Purpose, r.Config, r.Sessions,
+			100*g.GCShare, cycles, g.AllocsPerFrame, g.AllocKBPerAudioSec, g.HeapGoalKBPerSession,
+			g.StackKBPerSession, g.GoroutinesPerSession)
+	}
+	mem := false
+	for _, r := range res.Runs {
+		if r.Purpose == purposeCapacity {
+			continue
+		}
+		if !mem {
+			b.WriteString("\n| memory run | config | sessions | RSS before MB | RSS with the sessions MB | KB per session | idle: KB per session 3 s after the last connected |\n|---|---|---|---|---|---|---|\n")
+			mem = true
+		}
+		settle := "–"
+		if r.Purpose == purposeIdle {
+			settle = fmt.Sprintf("%.1f", r.RSSSettlePerSessionKB)
+		}
+		what := r.Purpose
+		if r.IdleHoldS > 0 {
+			what = fmt.Sprintf("%s (%.0f s)", r.Purpose, r.IdleHoldS)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.1f | %.1f | %s |\n", what, r.Config, r.Sessions,
+			float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSPerSessionKB, settle)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", n)
+	}
+	return b.String()
+}
