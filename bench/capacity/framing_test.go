@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -128,10 +127,7 @@ func TestLoadSendsFramesFromOffsets(t *testing.T) {
 	for i := range 40 {
 		loop = append(loop, bytes.Repeat([]byte{byte(i)}, 3+i%5)) // distinct, of different sizes
 	}
-	var (
-		mu   sync.Mutex
-		seqs [][]int // per connection, the loop index of each message
-	)
+	ended := make(chan []int, 8) // per connection, the loop index of each message, when it ends
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -139,11 +135,7 @@ func TestLoadSendsFramesFromOffsets(t *testing.T) {
 		}
 		defer c.CloseNow()
 		var seq []int
-		defer func() {
-			mu.Lock()
-			seqs = append(seqs, seq)
-			mu.Unlock()
-		}()
+		defer func() { ended <- seq }()
 		for {
 			_, b, err := c.Read(context.Background())
 			if err != nil {
@@ -163,7 +155,15 @@ func TestLoadSendsFramesFromOffsets(t *testing.T) {
 		From: start.UnixNano(), To: start.Add(time.Hour).UnixNano(),
 	})
 	td.Cmp(t, lr.Failed, 0, "%v", lr.Failures)
-	td.Require(t).Len(seqs, 4)
+	var seqs [][]int
+	for range 4 { // the server's handlers may still be finishing
+		select {
+		case seq := <-ended:
+			seqs = append(seqs, seq)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of 4 connections ended", len(seqs))
+		}
+	}
 	var starts []int
 	total := 0
 	for _, seq := range seqs {
