@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"earshot/internal/clip"
 	"earshot/internal/readall"
 	"earshot/protocol"
 	"earshot/stages"
@@ -132,7 +133,7 @@ func (s *session) control(data []byte) {
 		s.log.Debug("ignored non-JSON text frame", "bytes", len(data))
 		return
 	}
-	s.log.Debug("ignored control message", "type", clip(msg.Type))
+	s.log.Debug("ignored control message", "type", clip.Printable(msg.Type, valueBytes))
 }
 
 // write is the session's only writer of the client socket. It sends what

@@ -5,11 +5,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"earshot/internal/clip"
 	"earshot/protocol"
 	"earshot/stages/ingest"
 )
@@ -68,7 +66,7 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 		p.Language = "multi"
 	}
 	if !slices.Contains(languages, p.Language) {
-		return p, badParam("The language is not supported, %s", clip(p.Language))
+		return p, badParam("The language is not supported, %s", clip.Printable(p.Language, valueBytes))
 	}
 	if v := q.Get("sample_rate"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -122,27 +120,12 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	return p, nil
 }
 
-// clip keeps a client-supplied value short and printable enough for a
-// close reason: at most 24 bytes of whole runes, non-printable runes
-// dropped, "…" marking a cut.
-func clip(s string) string {
-	const limit = 24
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "") {
-		if !unicode.IsPrint(r) {
-			continue
-		}
-		if b.Len()+utf8.RuneLen(r) > limit {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// valueBytes is the most of a client-supplied value a close reason or a
+// log line repeats.
+const valueBytes = 24
 
-// quote is clip's value in double quotes.
-func quote(s string) string { return `"` + clip(s) + `"` }
+// quote is a clipped client value in double quotes.
+func quote(s string) string { return `"` + clip.Printable(s, valueBytes) + `"` }
 
 // ParamError is a rejected query parameter. Its text is the close reason
 // sent to the client; it wraps ErrBadParam.

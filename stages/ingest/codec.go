@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"earshot/internal/clip"
 	"earshot/internal/libav"
 	"earshot/internal/liblc3"
 )
@@ -98,7 +97,7 @@ func ParseCodec(s string, rateHz int) (Codec, error) {
 				names = append(names, string(in.Codec))
 			}
 		}
-		return "", &FormatError{fmt.Sprintf(`codec "%s" is not supported (%s)`, clip(s), strings.Join(names, ", "))}
+		return "", &FormatError{fmt.Sprintf(`codec "%s" is not supported (%s)`, clip.Printable(s, nameBytes), strings.Join(names, ", "))}
 	case !info.Available:
 		return "", &FormatError{fmt.Sprintf("codec %s needs %s", s, info.Needs)}
 	case len(info.RatesHz) > 0 && !slices.Contains(info.RatesHz, rateHz):
@@ -118,24 +117,8 @@ func rateList(rates []int) string {
 	return b.String()
 }
 
-// clip keeps a client-supplied name short and printable enough for a
-// close reason: at most 16 bytes of whole printable runes, "…" marking a
-// cut.
-func clip(s string) string {
-	const limit = 16
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "") {
-		if !unicode.IsPrint(r) {
-			continue
-		}
-		if b.Len()+utf8.RuneLen(r) > limit {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// nameBytes is the most of a client's codec name a close reason repeats.
+const nameBytes = 16
 
 // FormatError is a codec the session cannot use. Its text is the close
 // reason sent with 1003; it wraps ErrUnsupportedFormat.

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"earshot/internal/clip"
+
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -40,7 +42,7 @@ func newDecoder(c Codec, rateHz int, opus OpusDecoder) (decoder, error) {
 	case CodecAAC:
 		return newAAC(rateHz)
 	default:
-		return nil, &FormatError{fmt.Sprintf(`codec "%s" is not supported`, clip(string(c)))}
+		return nil, &FormatError{fmt.Sprintf(`codec "%s" is not supported`, clip.Printable(string(c), nameBytes))}
 	}
 }
 
