@@ -114,10 +114,14 @@ func TestEveryCodecEndToEnd(t *testing.T) {
 		if pkts != nil {
 			cfg.Packets, cfg.PacketSamples = pkts, f.packetSamples()
 		}
+		waitIdle(t, p)
 		rep, err := streamclient.Run(context.Background(), cfg)
-		td.Require(t).CmpNoError(err, codec)
+		td.Require(t).NotNil(rep, "%s: %v", codec, err)
 		td.Require(t).Len(rep.Sessions, 1)
-		return &rep.Sessions[0]
+		res := &rep.Sessions[0]
+		td.Require(t).CmpNoError(err, "%s: %s (closed %d %q by %s; statuses %v)",
+			codec, res.Failure, res.CloseCode, res.CloseReason, res.ClosedBy, res.Statuses)
+		return res
 	}
 
 	var table strings.Builder
