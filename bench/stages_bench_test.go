@@ -275,7 +275,7 @@ func benchFanoutResults(b *testing.B, updates []stages.Update) {
 		in := make(chan stages.Update, benchDepth)
 		sink := fanout.NewOutbox[stages.Message]("client", 256, fanout.Disconnect, nil)
 		done := make(chan error, 1)
-		go func() { done <- f.Run(context.Background(), in, []*fanout.Outbox[stages.Message]{sink}) }()
+		go func() { done <- f.Run(context.Background(), in, nil, []*fanout.Outbox[stages.Message]{sink}) }()
 		for j := range n {
 			in <- updates[(i+j)%len(updates)]
 		}
@@ -329,7 +329,7 @@ func benchFanoutStatus(b *testing.B, nSinks int, updates []stages.Update) {
 	}
 	in := make(chan stages.Update, benchDepth)
 	done := make(chan error, 1)
-	go func() { done <- f.Run(context.Background(), in, sinks) }()
+	go func() { done <- f.Run(context.Background(), in, nil, sinks) }()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"earshot/internal/clip"
 	"earshot/internal/readall"
 	"earshot/protocol"
 	"earshot/stages"
@@ -19,11 +17,13 @@ import (
 )
 
 // read is the session's only reader of the client socket. It sends binary
-// frames to frames (which it owns and closes on return: the soft stop) and
-// handles text control messages. Any frame counts as activity. It returns
+// frames to frames and speaker assignments to assign (it owns both and
+// closes them on return: closing frames is the soft stop) and handles the
+// other text control messages. Any frame counts as activity. It returns
 // nil when the client leaves, and ctx's cause on a hard stop.
-func (s *session) read(ctx context.Context, frames chan<- []byte) error {
+func (s *session) read(ctx context.Context, frames chan<- []byte, assign chan<- stages.SpeakerAssignment) error {
 	defer close(frames)
+	defer close(assign)
 	ioCtx := context.WithoutCancel(ctx)
 	m := s.srv.m
 	cfg := s.srv.cfg
@@ -71,7 +71,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte) error {
 				return err
 			}
 		case websocket.MessageText:
-			s.control(data)
+			s.control(data, assign)
 			stages.ReleaseFrame(data)
 		}
 	}
@@ -122,19 +122,6 @@ func isTooBig(err error) bool {
 // with the error, whose text is all there is to tell it by (pinned by
 // TestListenAnswersAnUnmaskedFrameWith1002).
 func isUnmasked(err error) bool { return strings.Contains(err.Error(), "unmasked frame") }
-
-// control handles a text frame from the client. Non-JSON text and unknown
-// types are ignored: the session goes on.
-func (s *session) control(data []byte) {
-	var msg struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &msg); err != nil {
-		s.log.Debug("ignored non-JSON text frame", "bytes", len(data))
-		return
-	}
-	s.log.Debug("ignored control message", "type", clip.Printable(msg.Type, valueBytes))
-}
 
 // write is the session's only writer of the client socket. It sends what
 // the fan-out puts in the client outbox, pings every PingIntervalMs, and

@@ -30,8 +30,23 @@ import (
 // defaults.
 type Config struct {
 	// APIKeys are the client keys accepted in "Authorization: Bearer
-	// <key>". Empty means every client is refused.
+	// <key>" (or in the first message on /v4/web/listen). Empty, with no
+	// Deps.Tokens, means every client is refused.
 	APIKeys []string
+	// AuthTimeoutMs is how long a /v4/web/listen client has to send its
+	// auth message before the session is closed with 1008 "Auth
+	// timeout". Default 5000 (Omi's).
+	AuthTimeoutMs int
+	// AllowedOrigins are the Origin host patterns (path.Match syntax, as
+	// coder/websocket's OriginPatterns, e.g. "app.example.com" or
+	// "*.example.com") from which browsers may open sessions. Empty: same
+	// origin only. Requests without an Origin header (apps, devices) are
+	// not affected.
+	AllowedOrigins []string
+	// TextLimitBytes is the largest client text message that is read as
+	// a control message; a larger one is ignored and counted. Default
+	// 16384.
+	TextLimitBytes int
 	// ReadLimitBytes is the largest client frame accepted; a larger one
 	// closes the session with 1009. Default 65536.
 	ReadLimitBytes int64
@@ -47,7 +62,8 @@ type Config struct {
 	// /healthz and /metrics among the connections), at least three
 	// quarters of it; negative: no cap.
 	MaxSessions int
-	// MaxSessionsPerKey caps the sessions one client key runs at once,
+	// MaxSessionsPerKey caps the sessions one client key (or one
+	// signed-in user) runs at once,
 	// refused the same way. Default 0: no cap beyond MaxSessions.
 	MaxSessionsPerKey int
 	// ReplayBudgetBytes bounds the memory of every session's replay ring
@@ -128,6 +144,8 @@ const (
 	DefaultFailedHandshakesPerSec = 1.0
 	DefaultFailedHandshakeBurst   = 10
 	DefaultPaceBurstMs            = 30_000
+	DefaultAuthTimeoutMs          = 5_000
+	DefaultTextLimitBytes         = 16 << 10
 	DefaultChannelDepth           = 8
 	DefaultClientOutboxSize       = 256
 )
@@ -165,6 +183,8 @@ func (c Config) withDefaults() Config {
 	def(&c.InactivityTimeoutMs, DefaultInactivityTimeoutMs)
 	def(&c.WriteTimeoutMs, DefaultWriteTimeoutMs)
 	def(&c.PaceBurstMs, DefaultPaceBurstMs)
+	def(&c.AuthTimeoutMs, DefaultAuthTimeoutMs)
+	def(&c.TextLimitBytes, DefaultTextLimitBytes)
 	switch {
 	case c.MaxSessions == 0:
 		n := DefaultMaxConns()
@@ -202,6 +222,10 @@ func (c Config) withDefaults() Config {
 type Deps struct {
 	// Provider dials the upstream speech-to-text service. Required.
 	Provider stages.Provider
+	// Tokens, if not nil, verifies signed bearer tokens (OIDC/JWT, e.g.
+	// Firebase ID tokens) that are not one of Config.APIKeys. nil: only
+	// the static keys are accepted.
+	Tokens TokenVerifier
 	// Metrics is the server's own set, exposed on /metrics. nil means a new
 	// set. Never share one set between two servers.
 	Metrics *metrics.Set

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"earshot/protocol"
 	"earshot/stages"
 )
@@ -17,8 +19,8 @@ type clientFrames struct {
 // encodeMessage renders a fan-out message in the client protocol: a bare
 // JSON array of the changed segments, then a segments_deleted event if
 // merging removed segments; or the service_status event of an upstream
-// state change; or, when the upstream failed for good, a close (1013 when
-// it had no capacity, else 1011) with the reason. Segments go first so
+// state change; or, when the upstream failed for good, the stt_failed
+// status and then a close (1013 when it had no capacity, else 1011). Segments go first so
 // that a client never holds less text than before.
 func encodeMessage(m stages.Message) (clientFrames, error) {
 	var out clientFrames
@@ -37,11 +39,16 @@ func encodeMessage(m stages.Message) (clientFrames, error) {
 		out.frames = append(out.frames, b)
 	}
 	if m.Event == stages.EventFailed {
-		out.close, out.closeReason = failureClose(m.Failure, m.Reason)
+		b, err := protocol.EncodeEvent(failedEvent(m))
+		if err != nil {
+			return out, err
+		}
+		out.frames = append(out.frames, b)
+		out.close, out.closeReason = failureClose(m.Failure)
 		return out, nil
 	}
-	if status, text, ok := eventStatus(m.Event, m.Reason); ok {
-		b, err := protocol.EncodeEvent(protocol.ServiceStatus(status, text))
+	if ev, ok := eventStatus(m); ok {
+		b, err := protocol.EncodeEvent(ev)
 		if err != nil {
 			return out, err
 		}
@@ -51,33 +58,62 @@ func encodeMessage(m stages.Message) (clientFrames, error) {
 }
 
 // eventStatus is the service_status a client sees for an upstream state
-// change.
-func eventStatus(k stages.EventKind, reason string) (status, text string, ok bool) {
-	switch k {
+// change: ready carries the provider, as Omi's does; stt_degraded (with
+// the reason as its text) and stt_recovered are earshot's additions.
+func eventStatus(m stages.Message) (protocol.Event, bool) {
+	var ev protocol.Event
+	switch m.Event {
 	case stages.EventConnecting:
-		return protocol.StatusSTTInitiating, "STT Service Starting", true
+		ev = protocol.ServiceStatus(protocol.StatusSTTInitiating, "STT Service Starting")
 	case stages.EventConnected:
-		return protocol.StatusReady, "", true
+		ev = protocol.ServiceStatus(protocol.StatusReady, "")
 	case stages.EventDegraded:
-		return protocol.StatusSTTDegraded, reason, true
+		ev = protocol.ServiceStatus(protocol.StatusSTTDegraded, m.Reason)
 	case stages.EventRecovered:
-		return protocol.StatusSTTRecovered, "", true
+		ev = protocol.ServiceStatus(protocol.StatusSTTRecovered, "")
+	default:
+		return ev, false
 	}
-	return "", "", false
+	if m.Event != stages.EventConnecting {
+		ev.Provider = m.Provider
+	}
+	return ev, true
 }
 
-// failureClose is how a client is told the upstream failed for good: 1013
-// (try again later) when it had no capacity, else 1011, with the reason.
-func failureClose(f stages.Failure, reason string) (code int, text string) {
-	code = protocol.CloseInternalError
+// failedEvent is Omi's stt_failed status for an upstream that failed for
+// good: a permanent refusal is a config_error nobody should retry as is;
+// running out of attempts or of the provider's capacity is an
+// upstream_error that may pass. The reason says whether a stream had ever
+// opened; the text is the provider's client-safe reason; retry_after is
+// the provider's Retry-After, rounded up to whole seconds.
+func failedEvent(m stages.Message) protocol.Event {
+	outcome, retryable := protocol.OutcomeUpstreamError, true
+	if m.Failure == stages.FailurePermanent {
+		outcome, retryable = protocol.OutcomeConfigError, false
+	}
+	reason := protocol.FailedInitialization
+	if m.WasConnected {
+		reason = protocol.FailedConnectionLost
+	}
+	var after *int
+	if m.RetryAfter > 0 {
+		sec := int((m.RetryAfter + time.Second - 1) / time.Second)
+		after = &sec
+	}
+	text := m.Reason
+	if text == "" {
+		text = "speech-to-text unavailable"
+	}
+	return protocol.STTFailed(m.Provider, outcome, reason, text, retryable, after)
+}
+
+// failureClose is the close that follows stt_failed: 1013 (try again
+// later) when the upstream had no capacity, else 1011, with Omi's reason.
+func failureClose(f stages.Failure) (code int, text string) {
 	if f == stages.FailureCapacity {
-		code = protocol.CloseTryAgainLater
+		return protocol.CloseTryAgainLater, protocol.CloseReasonSTTBusy
 	}
-	text = "speech-to-text unavailable"
-	if reason != "" {
-		text = "stt failed: " + reason
-	}
-	return code, text
+	return protocol.CloseInternalError, protocol.CloseReasonSTTUnavailable
 }
 
 // wireSegments converts the fan-out's segments to their wire form.

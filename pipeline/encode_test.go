@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/maxatome/go-testdeep/td"
 
@@ -48,24 +49,33 @@ func TestEncodeStatesAndFailures(t *testing.T) {
 		code   int
 		reason string
 	}{
-		{"connecting", stages.Message{Event: stages.EventConnecting},
+		{"connecting", stages.Message{Event: stages.EventConnecting, Provider: "deepgram"},
 			[]string{`{"type":"service_status","status":"stt_initiating","status_text":"STT Service Starting"}`}, 0, ""},
-		{"ready", stages.Message{Event: stages.EventConnected},
-			[]string{`{"type":"service_status","status":"ready"}`}, 0, ""},
-		{"degraded", stages.Message{Event: stages.EventDegraded, Reason: "NET-0001"},
-			[]string{`{"type":"service_status","status":"stt_degraded","status_text":"NET-0001"}`}, 0, ""},
-		{"recovered", stages.Message{Event: stages.EventRecovered},
-			[]string{`{"type":"service_status","status":"stt_recovered"}`}, 0, ""},
+		{"ready", stages.Message{Event: stages.EventConnected, Provider: "deepgram"},
+			[]string{`{"type":"service_status","status":"ready","provider":"deepgram"}`}, 0, ""},
+		{"degraded", stages.Message{Event: stages.EventDegraded, Reason: "NET-0001", Provider: "deepgram"},
+			[]string{`{"type":"service_status","status":"stt_degraded","status_text":"NET-0001","provider":"deepgram"}`}, 0, ""},
+		{"recovered", stages.Message{Event: stages.EventRecovered, Provider: "deepgram"},
+			[]string{`{"type":"service_status","status":"stt_recovered","provider":"deepgram"}`}, 0, ""},
 		{"deleted", stages.Message{Deleted: []string{"a", "b"}},
 			[]string{`{"type":"segments_deleted","segment_ids":["a","b"]}`}, 0, ""},
-		{"permanent", stages.Message{Event: stages.EventFailed, Failure: stages.FailurePermanent, Reason: "ASR_PAYMENT_REQUIRED: out of credit"},
-			nil, protocol.CloseInternalError, "stt failed: ASR_PAYMENT_REQUIRED: out of credit"},
-		{"exhausted", stages.Message{Event: stages.EventFailed, Failure: stages.FailureUnavailable},
-			nil, protocol.CloseInternalError, "speech-to-text unavailable"},
+		{"permanent", stages.Message{Event: stages.EventFailed, Failure: stages.FailurePermanent, Reason: "ASR_PAYMENT_REQUIRED: out of credit", Provider: "deepgram"},
+			[]string{`{"type":"service_status","status":"stt_failed","status_text":"ASR_PAYMENT_REQUIRED: out of credit","provider":"deepgram",` +
+				`"reason":"initialization_failed","outcome":"config_error","retryable":false,"retry_after":null}`},
+			protocol.CloseInternalError, "transcription_service_unavailable"},
+		{"exhausted", stages.Message{Event: stages.EventFailed, Failure: stages.FailureUnavailable, Provider: "deepgram", WasConnected: true},
+			[]string{`{"type":"service_status","status":"stt_failed","status_text":"speech-to-text unavailable","provider":"deepgram",` +
+				`"reason":"connection_lost","outcome":"upstream_error","retryable":true,"retry_after":null}`},
+			protocol.CloseInternalError, "transcription_service_unavailable"},
 		{"unspecified failure", stages.Message{Event: stages.EventFailed},
-			nil, protocol.CloseInternalError, "speech-to-text unavailable"},
-		{"capacity", stages.Message{Event: stages.EventFailed, Failure: stages.FailureCapacity, Reason: "CAPACITY: all decoders busy"},
-			nil, protocol.CloseTryAgainLater, "stt failed: CAPACITY: all decoders busy"},
+			[]string{`{"type":"service_status","status":"stt_failed","status_text":"speech-to-text unavailable",` +
+				`"reason":"initialization_failed","outcome":"upstream_error","retryable":true,"retry_after":null}`},
+			protocol.CloseInternalError, "transcription_service_unavailable"},
+		{"capacity", stages.Message{Event: stages.EventFailed, Failure: stages.FailureCapacity, Reason: "CAPACITY: all decoders busy",
+			Provider: "local", RetryAfter: 1500 * time.Millisecond},
+			[]string{`{"type":"service_status","status":"stt_failed","status_text":"CAPACITY: all decoders busy","provider":"local",` +
+				`"reason":"initialization_failed","outcome":"upstream_error","retryable":true,"retry_after":2}`},
+			protocol.CloseTryAgainLater, "transcription_service_busy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			frames, code, reason, err := pipeline.EncodeMessage(tc.msg)

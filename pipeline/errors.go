@@ -10,6 +10,12 @@ var (
 	// ErrBadAuth: the Authorization header is malformed or the key is not
 	// accepted.
 	ErrBadAuth = errors.New("Invalid authorization token") //nolint:staticcheck // Omi's exact close reason
+	// ErrTokenExpired: the signed token's exp has passed (close 4001:
+	// the app refreshes its token and reconnects).
+	ErrTokenExpired = errors.New("Token expired") //nolint:staticcheck // a close reason the app shows
+	// ErrAuthTimeout: a /v4/web/listen client sent no auth message in
+	// time (Omi's exact close reason).
+	ErrAuthTimeout = errors.New("Auth timeout") //nolint:staticcheck // Omi's exact close reason
 	// ErrBadParam: a query parameter is invalid; the wrapped text names it.
 	ErrBadParam = errors.New("bad parameter")
 	// ErrTooManySessions: the server, or the session's key, has as many

@@ -28,3 +28,6 @@ func ConnsIn(ln net.Listener) (open, idle int) {
 	}
 	return l.conns.Len(), idle
 }
+
+// ParseSpeakerAssigned exposes parseSpeakerAssigned to the fuzz test.
+var ParseSpeakerAssigned = parseSpeakerAssigned

@@ -14,6 +14,7 @@ import (
 	"github.com/maxatome/go-testdeep/td"
 
 	"earshot/pipeline"
+	"earshot/protocol"
 	"earshot/stages"
 	"earshot/stages/stagestest"
 )
@@ -185,9 +186,12 @@ func TestListenUpstreamPermanentFailureClosesWithReason(t *testing.T) {
 		c := g.dial(t, "", testKey)
 		statuses(t, c)
 		(<-g.p.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 401, Code: "INVALID_AUTH", Reason: "Invalid credentials."})
+		td.Cmp(t, next(t, c).Raw, td.JSON(`{"type": "service_status", "status": "stt_failed",
+			"status_text": "INVALID_AUTH: Invalid credentials.", "provider": "fake", "reason": "initialization_failed",
+			"outcome": "config_error", "retryable": false, "retry_after": null}`), "Omi's stt_failed comes before the close")
 		code, reason := closeOf(t, c)
 		td.Cmp(t, code, websocket.StatusInternalError)
-		td.Cmp(t, reason, "stt failed: INVALID_AUTH: Invalid credentials.")
+		td.Cmp(t, reason, protocol.CloseReasonSTTUnavailable)
 		td.Cmp(t, g.p.Count.Load(), int64(1), "a permanent error is not retried")
 		err := g.srv.Ready()
 		td.CmpTrue(t, errors.Is(err, pipeline.ErrUpstreamBroken), "not ready while the upstream refuses for good")

@@ -33,12 +33,16 @@ type serverMetrics struct {
 	// refusedBusy counts sessions refused beyond MaxSessions or
 	// MaxSessionsPerKey.
 	refusedBusy *metrics.Counter
-	captureSec  *metrics.FloatCounter
-	sessionSec  *metrics.PrometheusHistogram
-	connector   *connector.Metrics
-	fanout      *fanout.Metrics
-	gate        *gate.Metrics
-	ingest      *ingest.Metrics
+	// messages counts client text messages by kind (controlKinds);
+	// assignDropped the speaker assignments the fan-out had no room for.
+	messages      map[string]*metrics.Counter
+	assignDropped *metrics.Counter
+	captureSec    *metrics.FloatCounter
+	sessionSec    *metrics.PrometheusHistogram
+	connector     *connector.Metrics
+	fanout        *fanout.Metrics
+	gate          *gate.Metrics
+	ingest        *ingest.Metrics
 }
 
 // upstream holds the process-wide protections of the upstream target.
@@ -69,8 +73,14 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 	set.NewGauge(`earshot_replay_budget_evicted_bytes_total`, func() float64 {
 		return float64(pool.Stats().EvictedBytes)
 	})
+	messages := make(map[string]*metrics.Counter, len(controlKinds))
+	for _, k := range controlKinds {
+		messages[k] = set.NewCounter(`earshot_client_messages_total{type="` + k + `"}`)
+	}
 	return &serverMetrics{
 		set:           set,
+		messages:      messages,
+		assignDropped: set.NewCounter(`earshot_speaker_assignments_dropped_total`),
 		active:        set.NewGauge(`earshot_sessions_active`, nil),
 		sessions:      set.NewCounter(`earshot_sessions_total`),
 		rejected:      set.NewCounter(`earshot_sessions_rejected_total`),
@@ -90,11 +100,19 @@ func newServerMetrics(set *metrics.Set, pool *chunks.Pool) *serverMetrics {
 }
 
 // closed counts sessions by the close code the client saw. Codes outside
-// the registered range are folded into "other" to keep the label set small.
+// the registered range (and 4001) are folded into "other" to keep the label set small.
 func (m *serverMetrics) closed(code int) {
 	label := "other"
-	if code >= 1000 && code <= 1015 {
+	if (code >= 1000 && code <= 1015) || code == 4001 {
 		label = strconv.Itoa(code)
 	}
 	m.set.GetOrCreateCounter(`earshot_sessions_closed_total{code="` + label + `"}`).Inc()
+}
+
+// controlMessage counts a client text message of kind k (one of
+// controlKinds).
+func (m *serverMetrics) controlMessage(k string) {
+	if c, ok := m.messages[k]; ok {
+		c.Inc()
+	}
 }

@@ -33,6 +33,32 @@ type Params struct {
 	// VADGate is the per-session gate override: "" (the server's mode),
 	// "enabled" (active) or "disabled" (off).
 	VADGate string
+	// UID is the uid parameter: the user id the app claims. With static
+	// keys it is the session's (unauthenticated) user id; a signed
+	// token's subject takes its place when the client sent one.
+	UID string
+	// App holds the parameters the Omi app sends that the gateway does
+	// not act on, kept for logs and later use. Never fatal.
+	App AppParams
+}
+
+// AppParams are parameters the Omi app sends (ListenRequest) that earshot
+// accepts and does not act on, each clipped to printable text of at most
+// appValueBytes. Any other unknown parameter is ignored too.
+type AppParams struct {
+	// STTService is the provider the app would like ("soniox", ...); the
+	// gateway's --stt decides.
+	STTService string
+	// CustomSTT "enabled" means the app transcribes on the device and
+	// sends suggested_transcript messages; earshot transcribes anyway.
+	CustomSTT string
+	// Onboarding, SpeakerAutoAssign and CreateSpeakers are app features
+	// earshot does not have (onboarding questions, automatic speaker
+	// naming, speaker creation).
+	Onboarding, SpeakerAutoAssign, CreateSpeakers string
+	// CallID and ClientConversationID identify a phone call and the
+	// app's own conversation.
+	CallID, ClientConversationID string
 }
 
 // Limits of the parameters.
@@ -49,6 +75,8 @@ const (
 // Its errors are *ParamError (wrapping ErrBadParam): their text names the
 // problem and is sent to the client as the close reason, with 1008, or
 // 1003 for a codec this build cannot decode at the session's rate.
+// Parameters it does not know, and those of AppParams whatever their
+// value, are never an error.
 func ParseParams(q url.Values, languages []string) (Params, error) {
 	p := Params{
 		Language:               "en",
@@ -57,7 +85,17 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 		Channels:               1,
 		IncludeSpeechProfile:   true,
 		ConversationTimeoutSec: defaultConversationTOSec,
-		Source:                 q.Get("source"),
+		Source:                 clip.Printable(q.Get("source"), appValueBytes),
+		UID:                    clip.Printable(q.Get("uid"), appValueBytes),
+		App: AppParams{
+			STTService:           clip.Printable(q.Get("stt_service"), appValueBytes),
+			CustomSTT:            clip.Printable(q.Get("custom_stt"), appValueBytes),
+			Onboarding:           clip.Printable(q.Get("onboarding"), appValueBytes),
+			SpeakerAutoAssign:    clip.Printable(q.Get("speaker_auto_assign"), appValueBytes),
+			CreateSpeakers:       clip.Printable(q.Get("create_speakers"), appValueBytes),
+			CallID:               clip.Printable(q.Get("call_id"), appValueBytes),
+			ClientConversationID: clip.Printable(q.Get("client_conversation_id"), appValueBytes),
+		},
 	}
 	if v := q.Get("language"); v != "" {
 		p.Language = v
@@ -119,6 +157,10 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	}
 	return p, nil
 }
+
+// appValueBytes is the most of a client-supplied parameter the gateway
+// keeps.
+const appValueBytes = 128
 
 // valueBytes is the most of a client-supplied value a close reason or a
 // log line repeats.

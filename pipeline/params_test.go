@@ -27,11 +27,44 @@ func TestParseParamsDefaultsAndMapping(t *testing.T) {
 	td.Cmp(t, p, pipeline.Params{
 		Language: "multi", SampleRateHz: 16000, Codec: ingest.CodecPCM16, Channels: 1,
 		ConversationTimeoutSec: 4 * 3600, Source: "omi", VADGate: "enabled",
+		UID: "x", App: pipeline.AppParams{STTService: "y"},
 	})
 	q, _ = url.ParseQuery("conversation_timeout=30")
 	p, err = pipeline.ParseParams(q, pipeline.DefaultLanguages)
 	td.CmpNoError(t, err)
 	td.Cmp(t, p.ConversationTimeoutSec, 120, "raised to 120")
+}
+
+// appQuery is the query the Omi app sends (its ListenRequest, 2026-08),
+// with a parameter nobody knows yet.
+const appQuery = "language=en&sample_rate=16000&codec=opus&channels=1&include_speech_profile=true" +
+	"&conversation_timeout=120&source=omi&uid=u-123&stt_service=soniox&custom_stt=disabled" +
+	"&onboarding=disabled&speaker_auto_assign=disabled&create_speakers=true&call_id=c-9" +
+	"&client_conversation_id=conv-7&some_future_flag=%00whatever"
+
+// TestParseParamsAcceptsEverythingTheAppSends: every parameter of the
+// app's URL is accepted; those the gateway does not act on are kept as
+// text, and an unknown one is ignored.
+func TestParseParamsAcceptsEverythingTheAppSends(t *testing.T) {
+	q, err := url.ParseQuery(appQuery)
+	td.Require(t).CmpNoError(err)
+	p, err := pipeline.ParseParams(q, pipeline.DefaultLanguages)
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, p, pipeline.Params{
+		Language: "en", SampleRateHz: 16000, Codec: ingest.CodecOpus, Channels: 1,
+		IncludeSpeechProfile: true, ConversationTimeoutSec: 120, Source: "omi", UID: "u-123",
+		App: pipeline.AppParams{
+			STTService: "soniox", CustomSTT: "disabled", Onboarding: "disabled", SpeakerAutoAssign: "disabled",
+			CreateSpeakers: "true", CallID: "c-9", ClientConversationID: "conv-7",
+		},
+	})
+	// Values the gateway only keeps are never fatal, whatever they hold.
+	q, _ = url.ParseQuery("custom_stt=%FF%FE&onboarding=" + strings.Repeat("x", 5000) + "&create_speakers=maybe")
+	p, err = pipeline.ParseParams(q, pipeline.DefaultLanguages)
+	td.Require(t).CmpNoError(err)
+	td.Cmp(t, len(p.App.Onboarding), td.Lte(128+len("…")), "clipped")
+	td.Cmp(t, p.App.CustomSTT, "")
+	td.Cmp(t, p.App.CreateSpeakers, "maybe")
 }
 
 func TestParseParamsRejects(t *testing.T) {

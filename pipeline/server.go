@@ -21,6 +21,8 @@ import (
 // Server is a listen gateway. It serves:
 //
 //   - GET /v4/listen: the client WebSocket (spec/listen-protocol.md);
+//   - GET /v4/web/listen: the same for browsers, authenticated by their
+//     first message instead of a header;
 //   - GET /metrics: Prometheus text of the server's own metrics set;
 //   - GET /healthz: 200 while the process serves HTTP;
 //   - GET /readyz: 200 while it takes sessions (503 while draining).
@@ -44,7 +46,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
-	perKey   map[int]int    // sessions by client key index
+	perKey   map[string]int // sessions by principal.limitKey
 	wg       sync.WaitGroup // one per running session
 }
 
@@ -100,10 +102,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		base:     base,
 		hardStop: cancel,
 		sessions: map[*session]struct{}{},
-		perKey:   map[int]int{},
+		perKey:   map[string]int{},
 	}
 	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
 	s.mux.HandleFunc("GET /v4/listen", s.handleListen)
+	s.mux.HandleFunc("GET /v4/web/listen", s.handleWebListen)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -181,7 +184,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // add registers a session; it fails while draining (ErrDraining), and
-// beyond MaxSessions, the key's MaxSessionsPerKey, or the sessions whose
+// beyond MaxSessions, the key's (or signed-in user's) MaxSessionsPerKey, or the sessions whose
 // share of ReplayBudgetBytes is at least MinReplayShareBytes
 // (ErrTooManySessions).
 func (s *Server) add(sess *session) error {
@@ -193,14 +196,14 @@ func (s *Server) add(sess *session) error {
 	if n := s.cfg.MaxSessions; n > 0 && len(s.sessions) >= n {
 		return ErrTooManySessions
 	}
-	if n := s.cfg.MaxSessionsPerKey; n > 0 && s.perKey[sess.key] >= n {
+	if n := s.cfg.MaxSessionsPerKey; n > 0 && s.perKey[sess.who.limitKey()] >= n {
 		return ErrTooManySessions
 	}
 	if b := s.cfg.ReplayBudgetBytes; b > 0 && int64(len(s.sessions)+1)*MinReplayShareBytes > b {
 		return ErrTooManySessions
 	}
 	s.sessions[sess] = struct{}{}
-	s.perKey[sess.key]++
+	s.perKey[sess.who.limitKey()]++
 	s.wg.Add(1)
 	return nil
 }
@@ -208,8 +211,8 @@ func (s *Server) add(sess *session) error {
 func (s *Server) remove(sess *session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
-	if s.perKey[sess.key]--; s.perKey[sess.key] <= 0 {
-		delete(s.perKey, sess.key)
+	if s.perKey[sess.who.limitKey()]--; s.perKey[sess.who.limitKey()] <= 0 {
+		delete(s.perKey, sess.who.limitKey())
 	}
 	s.mu.Unlock()
 	s.wg.Done()

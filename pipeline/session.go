@@ -22,6 +22,7 @@ import (
 // session is one client WebSocket and the graph of stages serving it:
 //
 //	reader ─frames─► ingest ─audio─► gate ─gated─► connector ─updates─► fanout ─outbox─► writer
+//	   └──────────────────────────assign (speaker_assigned)──────────────────────┘
 //
 // Every stage runs under one errgroup on the session's context. The client
 // leaving closes frames (the soft stop that flows down the graph and ends
@@ -33,7 +34,7 @@ type session struct {
 	// ing is the session's ingest stage, set before any stage runs; the
 	// reader paces compressed audio by what it decoded.
 	ing   *ingest.Ingest
-	key   int // index of the client's key (per-key limits)
+	who   principal // the client's key or signed-in user
 	id    string
 	log   *slog.Logger
 	start time.Time
@@ -45,18 +46,21 @@ type session struct {
 	closing   sync.WaitGroup
 }
 
-func newSession(srv *Server, conn *websocket.Conn, p Params, key int) *session {
+func newSession(srv *Server, conn *websocket.Conn, p Params, who principal) *session {
 	id := uuid.New()
 	return &session{
 		srv:    srv,
 		conn:   conn,
 		params: p,
-		key:    key,
+		who:    who,
 		id:     id,
 		log:    srv.log.With("session", id),
 		start:  time.Now(),
 	}
 }
+
+// assignDepth is how many speaker assignments may wait for the fan-out.
+const assignDepth = 8
 
 // run serves the session until every stage has returned.
 func (s *session) run(base context.Context) {
@@ -73,7 +77,7 @@ func (s *session) run(base context.Context) {
 	})
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
 		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name(),
-		"gate", string(gt.Mode()))
+		"gate", string(gt.Mode()), "user", s.who.userHash, "signed_in", s.who.signed)
 
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -87,6 +91,7 @@ func (s *session) run(base context.Context) {
 	audio := make(chan stages.Audio, depth)
 	gated := make(chan stages.Audio, depth)
 	updates := make(chan stages.Update, depth)
+	assign := make(chan stages.SpeakerAssignment, assignDepth)
 	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
 
 	ing := ingest.New(ingest.Config{
@@ -113,12 +118,12 @@ func (s *session) run(base context.Context) {
 			return f(gctx)
 		})
 	}
-	goStage("reader", func(ctx context.Context) error { return s.read(ctx, frames) })
+	goStage("reader", func(ctx context.Context) error { return s.read(ctx, frames, assign) })
 	goStage("ingest", func(ctx context.Context) error { return ing.Run(ctx, frames, audio) })
 	goStage("gate", func(ctx context.Context) error { return gt.Run(ctx, audio, gated) })
 	goStage("connector", func(ctx context.Context) error { return conn.Run(ctx, gated, updates) })
 	goStage("fanout", func(ctx context.Context) error {
-		return fan.Run(ctx, updates, []*fanout.Outbox[stages.Message]{client})
+		return fan.Run(ctx, updates, assign, []*fanout.Outbox[stages.Message]{client})
 	})
 	goStage("writer", func(ctx context.Context) error { return s.write(ctx, client) })
 	err := g.Wait()

@@ -19,8 +19,9 @@ const (
 	ClosePolicyViolation = 1008
 	// CloseMessageTooBig: a client frame exceeded the read limit.
 	CloseMessageTooBig = 1009
-	// CloseInternalError: the speech-to-text upstream could not be
-	// reached for good (its reason says why), or another internal failure.
+	// CloseInternalError: the speech-to-text upstream failed for good
+	// (after an stt_failed event, reason CloseReasonSTTUnavailable), or
+	// another internal failure.
 	CloseInternalError = 1011
 	// CloseServiceRestart: the server is draining; reconnect elsewhere.
 	CloseServiceRestart = 1012
@@ -28,6 +29,20 @@ const (
 	// or the client's own outbox overflowed); the same request may
 	// succeed later.
 	CloseTryAgainLater = 1013
+	// CloseTokenExpired: the client's signed token has expired; the Omi
+	// app refreshes its token and reconnects (its auth recovery acts on
+	// this code). Sent before any upstream dial.
+	CloseTokenExpired = 4001
+)
+
+// Close reasons the Omi app acts on.
+const (
+	// CloseReasonSTTUnavailable is the reason of the 1011 that follows an
+	// stt_failed event (Omi's).
+	CloseReasonSTTUnavailable = "transcription_service_unavailable"
+	// CloseReasonSTTBusy is the reason of the 1013 that follows an
+	// stt_failed event when the upstream had no room for the stream.
+	CloseReasonSTTBusy = "transcription_service_busy"
 )
 
 // MaxCloseReasonBytes is the longest close reason a close frame carries

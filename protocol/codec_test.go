@@ -75,3 +75,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestSTTFailedCarriesEveryField: Omi's stt_failed status always carries
+// outcome, provider, retryable, reason and retry_after (null when the
+// provider named no wait), and decodes back to the same event.
+func TestSTTFailedCarriesEveryField(t *testing.T) {
+	wait := 30
+	for _, tc := range []struct {
+		ev   protocol.Event
+		want string
+	}{
+		{protocol.STTFailed("deepgram", protocol.OutcomeConfigError, protocol.FailedInitialization, "out of credit", false, nil),
+			`{"type":"service_status","status":"stt_failed","status_text":"out of credit","provider":"deepgram",` +
+				`"reason":"initialization_failed","outcome":"config_error","retryable":false,"retry_after":null}`},
+		{protocol.STTFailed("local", protocol.OutcomeUpstreamError, protocol.FailedConnectionLost, "", true, &wait),
+			`{"type":"service_status","status":"stt_failed","provider":"local",` +
+				`"reason":"connection_lost","outcome":"upstream_error","retryable":true,"retry_after":30}`},
+	} {
+		b, err := protocol.EncodeEvent(tc.ev)
+		td.CmpNoError(t, err)
+		td.Cmp(t, string(b), tc.want)
+		_, ev, err := protocol.Decode(b)
+		td.CmpNoError(t, err)
+		td.Cmp(t, ev, tc.ev)
+	}
+	// Other events leave the failure fields out.
+	b, err := protocol.EncodeEvent(protocol.Event{Type: protocol.TypeServiceStatus, Status: protocol.StatusReady, Provider: "deepgram"})
+	td.CmpNoError(t, err)
+	td.Cmp(t, string(b), `{"type":"service_status","status":"ready","provider":"deepgram"}`)
+}

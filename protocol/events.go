@@ -1,5 +1,7 @@
 package protocol
 
+import "encoding/json"
+
 // Types of the server's JSON text events.
 const (
 	// TypeServiceStatus: Status (and StatusText) changed.
@@ -17,8 +19,36 @@ const (
 	StatusConversationsProcessing = "in_progress_conversations_processing"
 	StatusSTTInitiating           = "stt_initiating"
 	StatusReady                   = "ready"
-	StatusSTTDegraded             = "stt_degraded"
-	StatusSTTRecovered            = "stt_recovered"
+	// StatusSTTDegraded and StatusSTTRecovered are earshot's additions
+	// (Omi never shipped them; an app ignores statuses it does not know):
+	// the upstream is down and being retried, with the audio held; and it
+	// is back.
+	StatusSTTDegraded  = "stt_degraded"
+	StatusSTTRecovered = "stt_recovered"
+	// StatusSTTFailed is Omi's terminal status: the upstream failed for
+	// good; the server closes the session right after it (1011 with
+	// CloseReasonSTTUnavailable, or 1013 when the upstream had no room).
+	StatusSTTFailed = "stt_failed"
+)
+
+// Values of an stt_failed event's Outcome (Omi's outcome vocabulary).
+const (
+	// OutcomeUpstreamError: the provider could not serve the stream
+	// (unreachable, failing, or at capacity); retrying later may work.
+	OutcomeUpstreamError = "upstream_error"
+	// OutcomeConfigError: the provider refused the gateway's request for
+	// good (credentials, credit, parameters); retrying will not help
+	// until an operator acts.
+	OutcomeConfigError = "config_error"
+)
+
+// Values of an stt_failed event's Reason (Omi's bounded reasons).
+const (
+	// FailedInitialization: no upstream stream ever opened in the session.
+	FailedInitialization = "initialization_failed"
+	// FailedConnectionLost: a stream was open, was lost, and could not be
+	// replaced.
+	FailedConnectionLost = "connection_lost"
 )
 
 // Event is a server text event: a JSON object with a type. Fields that do
@@ -33,6 +63,47 @@ type Event struct {
 	StatusText string `json:"status_text,omitempty"`
 	// SegmentIDs, for TypeSegmentsDeleted.
 	SegmentIDs []string `json:"segment_ids,omitempty"`
+	// Provider names the speech-to-text provider a ready, stt_degraded,
+	// stt_recovered or stt_failed status is about ("deepgram", "local").
+	Provider string `json:"provider,omitempty"`
+	// Reason: on stt_failed, FailedInitialization or FailedConnectionLost;
+	// on ready, "fallback_from_<provider>" when a fallback serves.
+	Reason string `json:"reason,omitempty"`
+	// Outcome, Retryable and RetryAfterSec, for stt_failed: the outcome
+	// (OutcomeUpstreamError, OutcomeConfigError), whether the same
+	// request may succeed later, and the seconds the provider asked to
+	// wait (nil when it named none). An stt_failed event always carries
+	// retryable and retry_after (null when nil); other events leave them
+	// out.
+	Outcome       string `json:"outcome,omitempty"`
+	Retryable     *bool  `json:"retryable,omitempty"`
+	RetryAfterSec *int   `json:"retry_after,omitempty"`
+}
+
+// MarshalJSON renders e, with retryable and retry_after always present
+// on an stt_failed event.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	if e.Status != StatusSTTFailed {
+		return json.Marshal(plain(e))
+	}
+	retryable := e.Retryable != nil && *e.Retryable
+	return json.Marshal(struct {
+		plain
+		Retryable     bool `json:"retryable"`
+		RetryAfterSec *int `json:"retry_after"`
+	}{plain(e), retryable, e.RetryAfterSec})
+}
+
+// STTFailed is the stt_failed service_status for a provider that failed
+// for good: outcome and reason from the constants above, text a
+// human-readable status_text, retryAfterSec the provider's requested wait
+// (nil if none).
+func STTFailed(provider, outcome, reason, text string, retryable bool, retryAfterSec *int) Event {
+	return Event{
+		Type: TypeServiceStatus, Status: StatusSTTFailed, StatusText: text, Provider: provider,
+		Reason: reason, Outcome: outcome, Retryable: &retryable, RetryAfterSec: retryAfterSec,
+	}
 }
 
 // ServiceStatus is the service_status event for status and text.

@@ -1,5 +1,7 @@
 package stages
 
+import "time"
+
 // EventKind tells what an Update from the connector carries.
 type EventKind int
 
@@ -80,6 +82,16 @@ type Update struct {
 	Reason string
 	// Failure, for EventFailed, says why the connector gave up.
 	Failure Failure
+	// Provider is the Name of the provider the state event is about
+	// (every kind but EventResult).
+	Provider string
+	// RetryAfter, for EventFailed, is the wait the provider asked for
+	// before trying again (Retry-After), 0 if it named none.
+	RetryAfter time.Duration
+	// WasConnected, for EventFailed, tells whether an upstream stream had
+	// been open in this session (the connection was lost) or none ever
+	// opened (initialization failed).
+	WasConnected bool
 }
 
 // Message is what the fan-out hands every sink; each sink encodes it for
@@ -96,4 +108,18 @@ type Message struct {
 	Event   EventKind
 	Reason  string
 	Failure Failure
+	// Provider, RetryAfter and WasConnected are the Update's, on an
+	// Event message.
+	Provider     string
+	RetryAfter   time.Duration
+	WasConnected bool
+}
+
+// StateMessage is the Message that carries the state event u (any kind
+// but EventResult) to the sinks.
+func StateMessage(u Update) Message {
+	return Message{
+		Event: u.Kind, Reason: u.Reason, Failure: u.Failure,
+		Provider: u.Provider, RetryAfter: u.RetryAfter, WasConnected: u.WasConnected,
+	}
 }

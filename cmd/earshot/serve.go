@@ -28,6 +28,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := envString(fs, "addr", "EARSHOT_ADDR", "127.0.0.1:8790", "listen address")
 	pf := defineProviderFlags(fs)
 	gf := defineGateFlags(fs)
+	af := defineAuthFlags(fs)
 	opusDecoder := envString(fs, "opus-decoder", "EARSHOT_OPUS_DECODER", string(ingest.OpusPion),
 		"Opus decoder: pion (pure Go, every build) or libopus (builds with -tags libcodecs: half the CPU, packet-loss concealment)")
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
@@ -78,8 +79,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	keys := splitList(os.Getenv("EARSHOT_API_KEYS"))
-	if len(keys) == 0 {
-		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated)")
+	if len(keys) == 0 && *af.issuer == "" {
+		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated), or --auth-issuer for signed tokens")
 	}
 
 	gateCfg, newDetector, err := gf.config(log)
@@ -96,8 +97,19 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if provider.register != nil {
 		provider.register(set)
 	}
+	tokens, err := af.verifier(log, set)
+	if err != nil {
+		return err
+	}
+	deps := pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log, NewDetector: newDetector}
+	if tokens != nil {
+		defer func() { _ = tokens.Close() }()
+		deps.Tokens = tokens
+		log.Info("signed tokens accepted", "issuer", *af.issuer, "audience", *af.audience, "keys", tokens.Keys())
+	}
 	srv, err := pipeline.New(pipeline.Config{
 		APIKeys:           keys,
+		AllowedOrigins:    splitList(*af.origins),
 		ReadLimitBytes:    int64(*readLimit),
 		WriteTimeoutMs:    *writeTimeout,
 		MaxPace:           *maxPace,
@@ -115,7 +127,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			StallTimeoutMs:    *stallMs,
 			FinalizeSilenceMs: *gf.finalizeMs,
 		},
-	}, pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log, NewDetector: newDetector})
+	}, deps)
 	if err != nil {
 		return err
 	}

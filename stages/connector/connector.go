@@ -164,7 +164,7 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		silence: newSilenceRun(c.samples(c.cfg.FinalizeSilenceMs)),
 	}
 	defer func() { st.ring.release() }()
-	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventConnecting}); err != nil {
+	if err := stages.Send(ctx, out, c.state(stages.EventConnecting, "")); err != nil {
 		return err
 	}
 	var (
@@ -175,16 +175,16 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 	for {
 		s, err := c.connect(ctx, st, delay, everUp)
 		if err != nil {
-			return c.fail(ctx, st, out, err, everUp)
+			return c.fail(ctx, st, out, err, everUp, everUp)
 		}
 		if everUp {
 			c.deps.Metrics.Reconnects.Inc()
 			c.deps.Metrics.Degraded.Dec()
-			if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventRecovered}); err != nil {
+			if err := stages.Send(ctx, out, c.state(stages.EventRecovered, "")); err != nil {
 				_ = s.Close()
 				return err
 			}
-		} else if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventConnected}); err != nil {
+		} else if err := stages.Send(ctx, out, c.state(stages.EventConnected, "")); err != nil {
 			_ = s.Close()
 			return err
 		}
@@ -201,12 +201,12 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 			c.deps.Metrics.streamFailures(failureReason(err)).Inc()
 		}
 		if class != stages.ClassRetryable {
-			return c.fail(ctx, st, out, err, false)
+			return c.fail(ctx, st, out, err, false, true)
 		}
 		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(),
 			"held_seconds", stages.SamplesToSeconds(st.ring.held(), c.sc.SampleRateHz), "err", err)
 		c.deps.Metrics.Degraded.Inc()
-		if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventDegraded, Reason: stages.Reason(err)}); err != nil {
+		if err := stages.Send(ctx, out, c.state(stages.EventDegraded, stages.Reason(err))); err != nil {
 			c.deps.Metrics.Degraded.Dec()
 			return err
 		}
@@ -228,8 +228,15 @@ func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked))
 // samples converts ms at the stream's rate; a negative ms stays negative.
 func (c *Connector) samples(ms int) int64 { return int64(ms) * int64(c.sc.SampleRateHz) / 1000 }
 
-// fail ends Run after connecting failed for good or the session ended.
-func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.Update, err error, degraded bool) error {
+// state is the Update of a state change of this connector's provider.
+func (c *Connector) state(k stages.EventKind, reason string) stages.Update {
+	return stages.Update{Kind: k, Reason: reason, Provider: c.deps.Provider.Name()}
+}
+
+// fail ends Run after connecting failed for good or the session ended;
+// degraded says the Degraded gauge counts this session, wasConnected that
+// a stream had been open.
+func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.Update, err error, degraded, wasConnected bool) error {
 	if degraded {
 		c.deps.Metrics.Degraded.Dec()
 	}
@@ -240,7 +247,10 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.U
 		return ctxErr(ctx)
 	}
 	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
-	if err := stages.Send(ctx, out, stages.Update{Kind: stages.EventFailed, Reason: stages.Reason(err), Failure: failure(err)}); err != nil {
+	u := c.state(stages.EventFailed, stages.Reason(err))
+	u.Failure, u.WasConnected = failure(err), wasConnected
+	u.RetryAfter, _ = stages.RetryAfter(err)
+	if err := stages.Send(ctx, out, u); err != nil {
 		return err
 	}
 	lost := c.dropRing(st)

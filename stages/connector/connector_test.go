@@ -178,7 +178,10 @@ func TestConnectorPermanentFailureTellsAndDrains(t *testing.T) {
 		h.next(t)
 		(<-h.p.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 402, Code: "ASR_PAYMENT_REQUIRED", Reason: "out of credit"})
 		u := h.next(t)
-		td.Cmp(t, u, stages.Update{Kind: stages.EventFailed, Reason: "ASR_PAYMENT_REQUIRED: out of credit", Failure: stages.FailurePermanent})
+		td.Cmp(t, u, stages.Update{
+			Kind: stages.EventFailed, Reason: "ASR_PAYMENT_REQUIRED: out of credit", Failure: stages.FailurePermanent,
+			Provider: "fake", WasConnected: false,
+		})
 		for i := range 5 { // the earlier stages never block
 			h.in <- frame(i*1600, 1600)
 		}
@@ -393,14 +396,36 @@ func TestConnectorQuickDeathWaitsBeforeRedial(t *testing.T) {
 	})
 }
 
+// TestConnectorFailureAfterConnectingSaysSo: a stream that was open and
+// then ended with a permanent error fails with WasConnected, which a
+// client is told as a lost connection rather than a failed start.
+func TestConnectorFailureAfterConnectingSaysSo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), connector.Config{})
+		td.Cmp(t, h.next(t), stages.Update{Kind: stages.EventConnecting, Provider: "fake"})
+		s := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s)
+		td.Cmp(t, h.next(t), stages.Update{Kind: stages.EventConnected, Provider: "fake"})
+		s.End(&stages.UpstreamError{CloseCode: 1008, Reason: "bad request", Err: stages.ErrPermanent})
+		td.Cmp(t, h.next(t), td.SStruct(stages.Update{
+			Kind: stages.EventFailed, Failure: stages.FailurePermanent, Provider: "fake", WasConnected: true,
+		}, td.StructFields{"Reason": td.Contains("bad request")}))
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
 func TestConnectorReportsCapacityFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := startConnector(t, t.Context(), connector.Config{Backoff: retry.BackoffConfig{Attempts: 2}})
 		h.next(t)
-		busy := &stages.UpstreamError{HTTPStatus: 429, Code: "CAPACITY", Reason: "all decoders busy", Err: stages.ErrCapacity}
+		busy := &stages.UpstreamError{HTTPStatus: 429, Code: "CAPACITY", Reason: "all decoders busy", Err: stages.ErrCapacity, RetryAfter: 3 * time.Second}
 		(<-h.p.Dials).Refuse(busy)
 		(<-h.p.Dials).Refuse(busy)
-		td.Cmp(t, h.next(t), stages.Update{Kind: stages.EventFailed, Reason: "CAPACITY: all decoders busy", Failure: stages.FailureCapacity})
+		td.Cmp(t, h.next(t), stages.Update{
+			Kind: stages.EventFailed, Reason: "CAPACITY: all decoders busy", Failure: stages.FailureCapacity,
+			Provider: "fake", RetryAfter: 3 * time.Second,
+		})
 		close(h.in)
 		td.CmpNoError(t, <-h.err)
 	})

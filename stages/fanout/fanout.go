@@ -37,10 +37,29 @@ func New(cfg Config, providerName string, m *Metrics) *Fanout {
 	return &Fanout{cfg: cfg, provider: providerName, m: m}
 }
 
-// Run reads Updates from in until it is closed (then flushes what is
-// buffered and returns nil) or ctx is done (returns ctx's cause). It is the
-// writer of every sink's Outbox and closes them all on return.
-func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, sinks []*Outbox[stages.Message]) error {
+// Run reads Updates from in and speaker assignments from assign until in
+// is closed (then flushes what is buffered and returns nil) or ctx is done
+// (returns ctx's cause).
+//
+// Channels: Run never closes its inputs. in is the connector's, which
+// closes it. assign is owned by its writer (the session's reader of client
+// messages), which may close it when no more assignments will come; Run
+// then stops reading it and goes on with in. A nil assign means no
+// assignments. Once in is closed (or ctx is done) Run returns and assign
+// is not read any more: assignments not yet received are dropped, so its
+// writer must not block on a send once Run has returned (select on ctx or
+// a done signal too, or give the channel room). After EventFailed, Run
+// still receives assignments but drops them: no message follows that
+// event.
+//
+// An assignment is applied at once: Run first flushes the buffered
+// segments (so that they have IDs and are reported once, with the person
+// their speaker had until now), then applies it (Segmenter.Assign) and
+// pushes one Message with the segments already sent whose person changed,
+// if any.
+//
+// Run is the writer of every sink's Outbox and closes them all on return.
+func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan stages.SpeakerAssignment, sinks []*Outbox[stages.Message]) error {
 	defer func() {
 		for _, s := range sinks {
 			s.Close()
@@ -67,6 +86,7 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, sinks []*Outb
 	timer.Stop()
 	defer timer.Stop()
 	armed := false
+	failed := false // EventFailed was pushed: no message may follow
 	for {
 		select {
 		case u, ok := <-in:
@@ -86,8 +106,23 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, sinks []*Outb
 			}
 			if u.Kind == stages.EventFailed {
 				flush() // the last segments before the session ends
+				failed = true
 			}
-			push(stages.Message{Event: u.Kind, Reason: u.Reason, Failure: u.Failure})
+			push(stages.StateMessage(u))
+		case a, ok := <-assign:
+			if !ok {
+				assign = nil // closed: no more assignments
+				continue
+			}
+			if failed {
+				continue
+			}
+			flush()
+			f.m.Assigned.Inc()
+			if changed := seg.Assign(a); len(changed) > 0 {
+				f.m.Segments.Add(len(changed))
+				push(stages.Message{Segments: changed})
+			}
 		case <-timer.C:
 			armed = false
 			flush()

@@ -50,6 +50,8 @@ type SegmenterConfig struct {
 // results in time order (the normal case) only the last segment grows and
 // nothing is ever deleted.
 //
+// Assign applies a client's naming of a speaker (stages.SpeakerAssignment).
+//
 // A Segmenter is NOT safe for concurrent use; the fan-out stage owns it.
 type Segmenter struct {
 	maxGapMs      int64
@@ -62,6 +64,8 @@ type Segmenter struct {
 
 	pending []span // new segments from Add, not yet merged
 	conv    []span // the conversation, ordered by start
+
+	persons map[int]string // speaker → person, from Assign (assign.go)
 }
 
 // span is a segment under construction. Times are whole milliseconds since
@@ -71,6 +75,7 @@ type span struct {
 	text           string
 	speakerID      int
 	isUser         bool
+	personID       string // "" when unknown (Assign)
 	startMs, endMs int64
 	sent           bool // the client knows id
 	dirty          bool // changed since the last Flush
@@ -216,6 +221,7 @@ func (s *Segmenter) Flush() (changed []stages.Segment, deleted []string) {
 // place merges p into the conversation and returns the index of the segment
 // that holds it, with deleted extended by any absorbed segments' IDs.
 func (s *Segmenter) place(p span, deleted []string) (int, []string) {
+	p.personID = s.persons[p.speakerID]
 	i := len(s.conv) // insert after every segment starting at or before p
 	for i > 0 && s.conv[i-1].startMs > p.startMs {
 		i--
@@ -254,12 +260,13 @@ func (sp *span) extend(next *span) {
 
 // mergeable is Omi's merge rule: same speaker (or both the user), a gap
 // under the limit, and prev not yet a finished sentence or next a
-// lower-case continuation. Unpunctuated text that ends at an endpoint is
+// lower-case continuation; and the same person (Assign), so that a merge
+// never changes a segment's person. Unpunctuated text that ends at an endpoint is
 // a finished sentence once long enough, whatever follows (bare words are
 // all lower case: their case says nothing).
 func (s *Segmenter) mergeable(prev, next *span) bool {
 	sameSpeaker := prev.speakerID == next.speakerID || (prev.isUser && next.isUser)
-	if !sameSpeaker {
+	if !sameSpeaker || prev.personID != next.personID {
 		return false
 	}
 	if next.startMs-prev.endMs >= s.maxGapMs {
@@ -304,6 +311,7 @@ func (s *Segmenter) export(sp *span) stages.Segment {
 		Speaker:                "SPEAKER_" + strconv.Itoa(sp.speakerID),
 		SpeakerID:              sp.speakerID,
 		IsUser:                 sp.isUser,
+		PersonID:               personRef(sp.personID),
 		Start:                  float64(sp.startMs) / 1000,
 		End:                    float64(sp.endMs) / 1000,
 		Translations:           []stages.Translation{},
