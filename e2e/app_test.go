@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +148,76 @@ func TestTheOmiAppsSession(t *testing.T) {
 		td.Cmp(t, s.events, td.Empty())
 		td.Cmp(t, emu.Stats().UpgradeAttempts, int64(0), "the emulator sees no connection")
 	})
+}
+
+// TestWebListenOverRealSockets: a browser's session on /v4/web/listen over
+// loopback TCP: the first message's token is accepted and the session
+// transcribes; a wrong one is answered false and closed with 1008; no
+// message in time closes with 1008 "Auth timeout"; the emulator sees only
+// the accepted session.
+func TestWebListenOverRealSockets(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(codecDir, "opus-celt10-fox.pkt"))
+	td.Require(t).CmpNoError(err)
+	pkts, err := packets.Parse(b)
+	td.Require(t).CmpNoError(err)
+	emu, dgURL := startEmulator(t, emulate.Config{})
+	_, url := startGateway(t, dgURL, pipeline.Config{AuthTimeoutMs: 300})
+	webURL := strings.Replace(url, "/v4/listen", "/v4/web/listen", 1) + "?sample_rate=16000&codec=opus"
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	dial := func(t *testing.T, first string) *websocket.Conn {
+		t.Helper()
+		c, _, err := websocket.Dial(ctx, webURL, nil)
+		td.Require(t).CmpNoError(err)
+		t.Cleanup(func() { _ = c.CloseNow() })
+		if first != "" {
+			td.Require(t).CmpNoError(c.Write(ctx, websocket.MessageText, []byte(first)))
+		}
+		return c
+	}
+	answer := func(t *testing.T, c *websocket.Conn) string {
+		t.Helper()
+		_, b, err := c.Read(ctx)
+		td.Require(t).CmpNoError(err)
+		return string(b)
+	}
+	closeOf := func(c *websocket.Conn) (websocket.StatusCode, string) {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				var ce websocket.CloseError
+				errors.As(err, &ce)
+				return websocket.CloseStatus(err), ce.Reason
+			}
+		}
+	}
+
+	t.Run("accepted", func(t *testing.T) {
+		c := dial(t, `{"type":"auth","token":"`+clientKey+`"}`)
+		td.Cmp(t, answer(t, c), `{"type":"auth_response","success":true}`)
+		for _, p := range pkts {
+			td.Require(t).CmpNoError(c.Write(ctx, websocket.MessageBinary, p))
+		}
+		segments := 0
+		for segments == 0 {
+			_, b, err := c.Read(ctx)
+			td.Require(t).CmpNoError(err)
+			segs, _, _ := protocol.Decode(b)
+			segments += len(segs)
+		}
+		td.CmpNoError(t, c.Close(websocket.StatusNormalClosure, ""))
+	})
+	t.Run("wrong key", func(t *testing.T) {
+		c := dial(t, `{"type":"auth","token":"wrong"}`)
+		td.Cmp(t, answer(t, c), `{"type":"auth_response","success":false}`)
+		code, reason := closeOf(c)
+		td.Cmp(t, code, websocket.StatusPolicyViolation)
+		td.Cmp(t, reason, "Invalid authorization token")
+	})
+	t.Run("timeout", func(t *testing.T) {
+		c := dial(t, "")
+		code, reason := closeOf(c)
+		td.Cmp(t, code, websocket.StatusPolicyViolation)
+		td.Cmp(t, reason, "Auth timeout")
+	})
+	td.Cmp(t, emu.Stats().UpgradeAttempts, int64(1), "only the accepted session reached the upstream")
 }
