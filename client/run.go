@@ -87,6 +87,12 @@ type Config struct {
 	// over (a gateway decoding a backlog keeps the session), up to
 	// WaitFinalRounds times WaitFinal in all.
 	WaitFinal time.Duration
+	// WaitFirst, when longer than WaitFinal, is how long a session that
+	// has had no segment yet waits after its audio for the first one (a
+	// recognizer on a loaded machine can take a while to answer a burst
+	// of audio sent faster than real time); once a segment came, WaitFinal
+	// rules. 0: WaitFinal.
+	WaitFirst time.Duration
 	// Ref is the reference text of one pass of the audio ("" for none);
 	// with Loops > 1 it is repeated as many times.
 	Ref string
@@ -156,6 +162,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("bad loops %d", c.Loops)
 	case c.WaitFinal < 0:
 		return fmt.Errorf("bad wait-final %v", c.WaitFinal)
+	case c.WaitFirst < 0:
+		return fmt.Errorf("bad wait-first %v", c.WaitFirst)
 	}
 	switch c.Mode {
 	case ModePodcast:

@@ -427,3 +427,45 @@ func TestProtocol(t *testing.T) {
 		"WER":           td.Nil(), // the server cut the audio short
 	}))
 }
+
+// TestRunWaitFirst: a session without any segment yet waits WaitFirst
+// (not only WaitFinal) after its audio for the first one, so a slow
+// recognizer is not cut off; without it the session gives up first.
+func TestRunWaitFirst(t *testing.T) {
+	const delay = 800 * time.Millisecond // the server's first segment, after the audio
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		c.SetReadLimit(1 << 20)
+		go func() { // drain the audio; return when the client leaves
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		<-timer.C
+		b, _ := protocol.EncodeSegments([]protocol.Segment{{ID: "s1", Text: "t500", Speaker: "SPEAKER_0",
+			Translations: []protocol.Translation{}}})
+		_ = c.Write(ctx, websocket.MessageText, b)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v4/listen"
+	for _, tc := range []struct {
+		waitFirst time.Duration
+		segments  int
+	}{{0, 0}, {10 * time.Second, 1}} {
+		cfg := conversationConfig(url)
+		cfg.WaitFinal, cfg.WaitFirst = 100*time.Millisecond, tc.waitFirst
+		rep, _ := client.Run(context.Background(), cfg)
+		td.Require(t).Len(rep.Sessions, 1)
+		td.Cmp(t, rep.Sessions[0].Segments, tc.segments, "WaitFirst %v", tc.waitFirst)
+	}
+}

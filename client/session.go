@@ -294,10 +294,18 @@ func (s *session) stream(ctx context.Context, conn *websocket.Conn, stopAt time.
 // segment update (each update starts it over, so a gateway still working
 // through a backlog keeps the session), at most WaitFinalRounds times
 // WaitFinal in all, or until the server closed (readEnd) or ctx ended.
+// A session without any segment yet waits WaitFirst for its first one
+// when that is longer (and the limit grows by as much).
 func (s *session) waitQuiet(ctx context.Context, readDone <-chan error, readErr *error, readEnd *bool) {
-	quiet := time.NewTimer(s.cfg.WaitFinal)
+	first := s.cfg.WaitFinal
+	s.mu.Lock()
+	if len(s.segs) == 0 {
+		first = max(first, s.cfg.WaitFirst)
+	}
+	s.mu.Unlock()
+	quiet := time.NewTimer(first)
 	defer quiet.Stop()
-	limit := time.NewTimer(WaitFinalRounds * s.cfg.WaitFinal)
+	limit := time.NewTimer(WaitFinalRounds*s.cfg.WaitFinal + first - s.cfg.WaitFinal)
 	defer limit.Stop()
 	for {
 		select {

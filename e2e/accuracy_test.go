@@ -196,7 +196,7 @@ func streamThroughGateway(t *testing.T, url string, tap *tapProvider, ended <-ch
 	rep, err := streamclient.Run(ctx, streamclient.Config{
 		URL: url, Key: testrig.ClientKey, SampleRate: c.rate, Codec: "pcm16",
 		Audio: c.pcm, Pace: accuracyPace, Mode: streamclient.ModePodcast,
-		WaitFinal: accuracyWaitFinal, Ref: c.ref,
+		WaitFinal: accuracyWaitFinal, WaitFirst: 30 * time.Second, Ref: c.ref,
 	})
 	require.NotNil(rep, "report (err %v)", err)
 	s := rep.Sessions[0]
