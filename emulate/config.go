@@ -58,6 +58,11 @@ type Faults struct {
 	// (wall time) after it opened: with Metadata then close 1011
 	// ReasonDropped, or abruptly if DropAbrupt.
 	DropAfterMs int
+	// DropStreams, if > 0, limits DropAfterMs to the first DropStreams
+	// streams the server opens (counted server-wide); later streams stay
+	// up. So a client's replacement stream survives, and of several
+	// streams at once (a multi-channel session's) only the first drops.
+	DropStreams int
 	// DropAbrupt makes drops close the TCP connection without a close
 	// frame: the client sees an abnormal closure (1006; coder/websocket
 	// reports CloseStatus -1 and an EOF error).
@@ -136,6 +141,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{"Faults.RefuseFirst", f.RefuseFirst},
 		{"Faults.RetryAfterSec", f.RetryAfterSec},
 		{"Faults.DropAfterMs", f.DropAfterMs},
+		{"Faults.DropStreams", f.DropStreams},
 		{"Faults.HandshakeDelayMs", f.HandshakeDelayMs},
 	} {
 		if v.val < 0 {

@@ -55,6 +55,25 @@ func TestDropEachStream(t *testing.T) {
 	}
 }
 
+// TestDropOnlyTheFirstStreams: with DropStreams, only the first streams
+// opened drop; the next one stays up until its client ends it.
+func TestDropOnlyTheFirstStreams(t *testing.T) {
+	h := newHarness(t, emulate.Config{Faults: emulate.Faults{DropAfterMs: 100, DropStreams: 1}})
+	ctx := testCtx(t)
+	c := h.mustDial(t, ctx)
+	_, err := readAll(t, ctx, c)
+	td.Cmp(t, websocket.CloseStatus(err), websocket.StatusInternalError)
+	td.Cmp(t, h.summary(t).End, emulate.EndDropped)
+
+	c = h.mustDial(t, ctx)
+	sendAudio(t, ctx, c, (&signal{}).silence(300).pcm, 3200)
+	time.Sleep(250 * time.Millisecond) // the fault is on wall time: outlive DropAfterMs
+	sendText(t, ctx, c, `{"type":"CloseStream"}`)
+	_, err = readAll(t, ctx, c)
+	td.Cmp(t, websocket.CloseStatus(err), websocket.StatusNormalClosure)
+	td.Cmp(t, h.summary(t).End, emulate.EndCloseStream, "the second stream was not dropped")
+}
+
 func TestStall(t *testing.T) {
 	h := newHarness(t, emulate.Config{IdleTimeoutMs: 300, Faults: emulate.Faults{Stall: true}})
 	ctx := testCtx(t)

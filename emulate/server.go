@@ -32,6 +32,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	attempts, refused, accepted, active atomic.Int64
+	opened                              atomic.Int64 // streams opened, for Faults.DropStreams
 }
 
 // NewServer validates cfg (errors wrap ErrBadConfig) and returns a Server. A

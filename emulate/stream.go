@@ -53,11 +53,15 @@ type stream struct {
 
 // newStream serves conn with rec, which the caller closes after run.
 func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p streamParams, rec Recognizer, log *slog.Logger) *stream {
+	faults := s.cfg.Faults
+	if n := s.opened.Add(1); faults.DropStreams > 0 && n > int64(faults.DropStreams) {
+		faults.DropAfterMs = 0 // past the streams that drop
+	}
 	return &stream{
 		conn:   conn,
 		log:    log,
 		idle:   ms(s.cfg.IdleTimeoutMs),
-		faults: s.cfg.Faults,
+		faults: faults,
 		stop:   s.stop,
 		id:     id,
 		p:      p,

@@ -77,17 +77,21 @@ func (s *session) read(ctx context.Context, frames chan<- []byte, assign chan<- 
 	}
 }
 
-// frameDuration is the audio a binary frame of n bytes adds, for the pace:
-// for raw PCM what its length says; for a compressed codec, whose frames'
-// length says little, what ingest decoded since the last frame (charged
-// holds the samples already counted), so the pace trails by at most the
-// frames in flight between the reader and ingest.
+// frameDuration is the audio a binary frame of n bytes adds, for the pace,
+// in session time (a multi-channel session's channels share it): for raw
+// PCM what its length says; for a compressed codec, whose frames' length
+// says little, what the ingest stages decoded since the last frame
+// (charged holds the samples already counted), so the pace trails by at
+// most the frames in flight between the reader and ingest.
 func (s *session) frameDuration(n int, charged *int64) time.Duration {
 	if s.params.Codec.Raw() {
 		return s.params.duration(n)
 	}
-	got := s.ing.Samples()
-	d := time.Duration((got - *charged) * int64(time.Second) / int64(s.params.SampleRateHz))
+	var got int64
+	for _, ing := range s.ings {
+		got += ing.Samples()
+	}
+	d := time.Duration((got - *charged) * int64(time.Second) / int64(s.params.SampleRateHz) / int64(len(s.ings)))
 	*charged = got
 	return d
 }

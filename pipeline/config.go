@@ -43,6 +43,11 @@ type Config struct {
 	// origin only. Requests without an Origin header (apps, devices) are
 	// not affected.
 	AllowedOrigins []string
+	// MaxChannels is the most channels a session may ask for (its
+	// channels parameter); more is refused with 1008 before any dial.
+	// Each channel costs its own decoder, gate, upstream socket and
+	// replay ring. Default 2; at most pipeline.MaxChannels.
+	MaxChannels int
 	// TextLimitBytes is the largest client text message that is read as
 	// a control message; a larger one is ignored and counted. Default
 	// 16384.
@@ -146,6 +151,7 @@ const (
 	DefaultPaceBurstMs            = 30_000
 	DefaultAuthTimeoutMs          = 5_000
 	DefaultTextLimitBytes         = 16 << 10
+	DefaultMaxChannels            = 2
 	DefaultChannelDepth           = 8
 	DefaultClientOutboxSize       = 256
 )
@@ -185,6 +191,8 @@ func (c Config) withDefaults() Config {
 	def(&c.PaceBurstMs, DefaultPaceBurstMs)
 	def(&c.AuthTimeoutMs, DefaultAuthTimeoutMs)
 	def(&c.TextLimitBytes, DefaultTextLimitBytes)
+	def(&c.MaxChannels, DefaultMaxChannels)
+	c.MaxChannels = min(c.MaxChannels, MaxChannels)
 	switch {
 	case c.MaxSessions == 0:
 		n := DefaultMaxConns()
@@ -252,6 +260,9 @@ type SessionSummary struct {
 	// Started is when the session started; Ended is when its last
 	// goroutine returned.
 	Started, Ended time.Time
+	// Channels is the session's channel count; the seconds below are
+	// summed over its channels.
+	Channels int
 	// CloseCode is the WebSocket close code the session ended with (the
 	// server's, or the client's), 0 if none was exchanged.
 	CloseCode int

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"earshot/protocol"
@@ -76,6 +78,10 @@ func eventStatus(m stages.Message) (protocol.Event, bool) {
 	}
 	if m.Event != stages.EventConnecting {
 		ev.Provider = m.Provider
+	}
+	if m.Channel > 0 && (m.Event == stages.EventDegraded || m.Event == stages.EventRecovered) {
+		ev.Channel = m.Channel
+		ev.StatusText = strings.TrimSuffix("channel "+strconv.Itoa(m.Channel)+": "+ev.StatusText, ": ")
 	}
 	return ev, true
 }

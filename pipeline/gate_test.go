@@ -110,7 +110,7 @@ func TestListenGateCostAccounting(t *testing.T) {
 
 		sum := <-ended
 		td.Cmp(t, sum, td.SStruct(pipeline.SessionSummary{
-			CaptureSeconds: 10, SentSeconds: 2, SpeechSeconds: 1, HeldSeconds: 8,
+			Channels: 1, CaptureSeconds: 10, SentSeconds: 2, SpeechSeconds: 1, HeldSeconds: 8,
 			KeepAlives: 1, Gate: gate.Active,
 		}, td.StructFields{"ID": td.NotEmpty(), "Started": td.Ignore(), "Ended": td.Ignore(), "CloseCode": 1000}))
 		td.Cmp(t, logs.String(), td.All(

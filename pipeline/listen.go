@@ -44,6 +44,9 @@ func (s *Server) serveListen(w http.ResponseWriter, r *http.Request, web bool) {
 		return
 	}
 	params, paramErr := ParseParams(r.URL.Query(), s.cfg.Languages)
+	if paramErr == nil && params.Channels > s.cfg.MaxChannels {
+		paramErr = badParam("channels must be 1 to %d, got %d", s.cfg.MaxChannels, params.Channels)
+	}
 	var (
 		who     principal
 		authErr error

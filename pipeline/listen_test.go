@@ -52,7 +52,9 @@ func TestListenRefusesBadParamsBeforeAnyDial(t *testing.T) {
 		{"sample_rate=-16000", `sample_rate must be a positive integer, got "-16000"`},
 		{"sample_rate=0", `sample_rate must be a positive integer, got "0"`},
 		{"language=xx", "The language is not supported, xx"},
-		{"channels=2", `channels must be 1 (multi-channel is not supported yet), got "2"`},
+		{"channels=3", `channels must be 1 to 2, got 3`},
+		{"channels=0", `channels must be 1 to 8, got "0"`},
+		{"channels=two", `channels must be 1 to 8, got "two"`},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			c := g.dial(t, tc.query, testKey)

@@ -21,7 +21,10 @@ type Params struct {
 	SampleRateHz int
 	// Codec of the client's binary frames.
 	Codec ingest.Codec
-	// Channels in the session (1 for now).
+	// Channels in the session: 1, or 2 and more for a multi-channel
+	// session, whose binary frames are [1-byte channel id][payload]
+	// (ids 1..Channels; 1 is the user's microphone). Config.MaxChannels
+	// bounds it further.
 	Channels int
 	// IncludeSpeechProfile asks for the user's speech profile.
 	IncludeSpeechProfile bool
@@ -60,6 +63,10 @@ type AppParams struct {
 	// app's own conversation.
 	CallID, ClientConversationID string
 }
+
+// MaxChannels is the most channels a session may have at all (a
+// server's Config.MaxChannels may allow fewer).
+const MaxChannels = 8
 
 // Limits of the parameters.
 const (
@@ -125,9 +132,10 @@ func ParseParams(q url.Values, languages []string) (Params, error) {
 	}
 	if v := q.Get("channels"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n != 1 {
-			return p, badParam("channels must be 1 (multi-channel is not supported yet), got %s", quote(v))
+		if err != nil || n < 1 || n > MaxChannels {
+			return p, badParam("channels must be 1 to %d, got %s", MaxChannels, quote(v))
 		}
+		p.Channels = n
 	}
 	if v := q.Get("include_speech_profile"); v != "" {
 		b, err := strconv.ParseBool(v)

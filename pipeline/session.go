@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime/pprof"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,10 @@ import (
 //	reader ─frames─► ingest ─audio─► gate ─gated─► connector ─updates─► fanout ─outbox─► writer
 //	   └──────────────────────────assign (speaker_assigned)──────────────────────┘
 //
+// A multi-channel session has one ingest → gate → connector chain per
+// channel, between a demux of the reader's frames and a fan-in of the
+// chains' updates (graph.go).
+//
 // Every stage runs under one errgroup on the session's context. The client
 // leaving closes frames (the soft stop that flows down the graph and ends
 // the upstream stream properly); cancelling the context is the hard stop.
@@ -31,9 +36,10 @@ type session struct {
 	srv    *Server
 	conn   *websocket.Conn
 	params Params
-	// ing is the session's ingest stage, set before any stage runs; the
-	// reader paces compressed audio by what it decoded.
-	ing   *ingest.Ingest
+	// ings are the session's ingest stages, one per channel, set before
+	// any stage runs; the reader paces compressed audio by what they
+	// decoded.
+	ings  []*ingest.Ingest
 	who   principal // the client's key or signed-in user
 	id    string
 	log   *slog.Logger
@@ -70,14 +76,11 @@ func (s *session) run(base context.Context) {
 	defer m.active.Dec()
 	s.lastActivity.Store(time.Now().UnixNano())
 	cfg := s.srv.cfg
-	gateCfg := cfg.Gate
-	gateCfg.Mode = sessionGateMode(cfg.Gate.Mode, s.params.VADGate)
-	gt := gate.New(gateCfg, s.params.SampleRateHz, gate.Deps{
-		NewDetector: s.srv.deps.NewDetector, Metrics: m.gate, Logger: s.log,
-	})
+	chains := s.newChains()
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
-		"codec", s.params.Codec, "source", s.params.Source, "provider", s.srv.deps.Provider.Name(),
-		"gate", string(gt.Mode()), "user", s.who.userHash, "signed_in", s.who.signed)
+		"codec", s.params.Codec, "channels", s.params.Channels, "source", s.params.Source,
+		"provider", s.srv.deps.Provider.Name(), "gate", string(chains[0].gt.Mode()),
+		"user", s.who.userHash, "signed_in", s.who.signed)
 
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -86,46 +89,34 @@ func (s *session) run(base context.Context) {
 	stopConn := context.AfterFunc(ctx, func() { _ = s.conn.CloseNow() })
 	defer stopConn()
 
-	depth := cfg.ChannelDepth
-	frames := make(chan []byte, depth)
-	audio := make(chan stages.Audio, depth)
-	gated := make(chan stages.Audio, depth)
-	updates := make(chan stages.Update, depth)
-	assign := make(chan stages.SpeakerAssignment, assignDepth)
-	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
-
-	ing := ingest.New(ingest.Config{
-		Codec: s.params.Codec, SampleRateHz: s.params.SampleRateHz, Opus: cfg.OpusDecoder,
-	}, m.ingest)
-	s.ing = ing
-	conn := connector.New(cfg.Connector, stages.StreamConfig{
-		SampleRateHz: s.params.SampleRateHz, Channels: s.params.Channels, Language: s.params.Language,
-	}, connector.Deps{
-		Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: s.log,
-		Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
-	})
-	fan := fanout.New(cfg.Fanout, s.srv.deps.Provider.Name(), m.fanout)
-
 	g, gctx := errgroup.WithContext(ctx)
-	goStage := func(name string, f func(context.Context) error) {
+	goStage := func(name string, channel int, f func(context.Context) error) {
 		// Labelled for profiles. The labels are built here, on the
 		// handler's goroutine: building them on the stage's own
 		// goroutine (or with pprof.Do) grows every stage's stack for the
 		// whole session, 8 KB per session in all.
-		labels := pprof.WithLabels(gctx, pprof.Labels("stage", name, "session", s.id))
+		labels := pprof.Labels("stage", name, "session", s.id)
+		if channel > 0 {
+			labels = pprof.Labels("stage", name, "session", s.id, "channel", strconv.Itoa(channel))
+		}
+		lctx := pprof.WithLabels(gctx, labels)
 		g.Go(func() error {
-			pprof.SetGoroutineLabels(labels)
+			pprof.SetGoroutineLabels(lctx)
 			return f(gctx)
 		})
 	}
-	goStage("reader", func(ctx context.Context) error { return s.read(ctx, frames, assign) })
-	goStage("ingest", func(ctx context.Context) error { return ing.Run(ctx, frames, audio) })
-	goStage("gate", func(ctx context.Context) error { return gt.Run(ctx, audio, gated) })
-	goStage("connector", func(ctx context.Context) error { return conn.Run(ctx, gated, updates) })
-	goStage("fanout", func(ctx context.Context) error {
+	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
+	frames := make(chan []byte, cfg.ChannelDepth)
+	assign := make(chan stages.SpeakerAssignment, assignDepth)
+	goStage("reader", 0, func(ctx context.Context) error { return s.read(ctx, frames, assign) })
+	updates := s.startChains(goStage, chains, frames)
+	fanCfg := cfg.Fanout
+	fanCfg.Channels = s.params.Channels
+	fan := fanout.New(fanCfg, s.srv.deps.Provider.Name(), m.fanout)
+	goStage("fanout", 0, func(ctx context.Context) error {
 		return fan.Run(ctx, updates, assign, []*fanout.Outbox[stages.Message]{client})
 	})
-	goStage("writer", func(ctx context.Context) error { return s.write(ctx, client) })
+	goStage("writer", 0, func(ctx context.Context) error { return s.write(ctx, client) })
 	err := g.Wait()
 
 	s.closing.Wait() // a closing handshake the server started (bounded by the library)
@@ -133,7 +124,7 @@ func (s *session) run(base context.Context) {
 	code := int(s.closeCode.Load())
 	m.closed(code)
 	m.sessionSec.UpdateDuration(s.start)
-	sum := s.summary(code, ing.Stats(), gt.Stats(), conn.Stats())
+	sum := s.summary(code, chains)
 	m.captureSec.Add(sum.CaptureSeconds)
 	s.log.Info("session ended", "duration", time.Since(s.start).Round(time.Millisecond),
 		"capture_seconds", sum.CaptureSeconds, "decode_errors", sum.DecodeErrors, "sent_seconds", sum.SentSeconds,
@@ -146,11 +137,30 @@ func (s *session) run(base context.Context) {
 	}
 }
 
-// summary describes the session once every stage has returned.
-func (s *session) summary(code int, is ingest.Stats, gs gate.Stats, cs connector.Stats) SessionSummary {
+// summary describes the session once every stage has returned: the sums
+// over its channels (seconds of every channel's audio).
+func (s *session) summary(code int, chains []chain) SessionSummary {
 	sec := func(samples int64) float64 { return stages.SamplesToSeconds(samples, s.params.SampleRateHz) }
+	var is ingest.Stats
+	var gs gate.Stats
+	var cs connector.Stats
+	for i, c := range chains {
+		ist, gst, cst := c.ing.Stats(), c.gt.Stats(), c.conn.Stats()
+		is.Samples += ist.Samples
+		is.DecodeErrors += ist.DecodeErrors
+		gs.Speech += gst.Speech
+		gs.Held += gst.Held
+		if i == 0 {
+			gs.Mode = gst.Mode
+		}
+		gs.FailedOpen = gs.FailedOpen || gst.FailedOpen
+		cs.Sent += cst.Sent
+		cs.Replayed += cst.Replayed
+		cs.Lost += cst.Lost
+		cs.KeepAlives += cst.KeepAlives
+	}
 	return SessionSummary{
-		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code,
+		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code, Channels: len(chains),
 		CaptureSeconds: sec(is.Samples), DecodeErrors: is.DecodeErrors,
 		SentSeconds: sec(cs.Sent), ReplayedSeconds: sec(cs.Replayed), LostSeconds: sec(cs.Lost),
 		SpeechSeconds: sec(gs.Speech), HeldSeconds: sec(gs.Held),

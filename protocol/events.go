@@ -66,6 +66,10 @@ type Event struct {
 	// Provider names the speech-to-text provider a ready, stt_degraded,
 	// stt_recovered or stt_failed status is about ("deepgram", "local").
 	Provider string `json:"provider,omitempty"`
+	// Channel, on stt_degraded and stt_recovered in a multi-channel
+	// session, is the 1-based channel whose upstream it is about (an
+	// earshot addition; absent for the whole session).
+	Channel int `json:"channel,omitempty"`
 	// Reason: on stt_failed, FailedInitialization or FailedConnectionLost;
 	// on ready, "fallback_from_<provider>" when a fallback serves.
 	Reason string `json:"reason,omitempty"`

@@ -117,4 +117,10 @@ type Result struct {
 	SpeechFinal bool
 	// FromFinalize marks a result produced by ControlFinalize.
 	FromFinalize bool
+	// Stream numbers the upstream stream that produced the result within
+	// its connector: 1 for the first stream, one more for each stream
+	// opened after it (a reconnect). A stream's diarization starts over,
+	// so Word.Speaker labels are scoped to Stream. Set by the connector;
+	// providers leave it 0.
+	Stream int
 }

@@ -92,6 +92,10 @@ type Update struct {
 	// been open in this session (the connection was lost) or none ever
 	// opened (initialization failed).
 	WasConnected bool
+	// Channel is the 1-based channel of a multi-channel session whose
+	// connector sent the update, 0 in a single-channel session. The
+	// connector leaves it 0; the pipeline's fan-in of the channels sets it.
+	Channel int
 }
 
 // Message is what the fan-out hands every sink; each sink encodes it for
@@ -108,11 +112,13 @@ type Message struct {
 	Event   EventKind
 	Reason  string
 	Failure Failure
-	// Provider, RetryAfter and WasConnected are the Update's, on an
-	// Event message.
+	// Provider, RetryAfter, WasConnected and Channel are the Update's, on
+	// an Event message (Channel: the channel the event is about, 0 for the
+	// whole session).
 	Provider     string
 	RetryAfter   time.Duration
 	WasConnected bool
+	Channel      int
 }
 
 // StateMessage is the Message that carries the state event u (any kind
@@ -120,6 +126,6 @@ type Message struct {
 func StateMessage(u Update) Message {
 	return Message{
 		Event: u.Kind, Reason: u.Reason, Failure: u.Failure,
-		Provider: u.Provider, RetryAfter: u.RetryAfter, WasConnected: u.WasConnected,
+		Provider: u.Provider, RetryAfter: u.RetryAfter, WasConnected: u.WasConnected, Channel: u.Channel,
 	}
 }

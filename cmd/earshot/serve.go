@@ -44,6 +44,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"reading a whole HTTP request (headers and body) must end within this long; an upgraded session keeps its own rules")
 	maxSessions := envInt(fs, "max-sessions", "EARSHOT_MAX_SESSIONS", 0,
 		"sessions run at once; a new one beyond is closed with 1013 before any upstream work (0: --max-conns' default less 64; negative: no cap)")
+	maxChannels := envInt(fs, "max-channels", "EARSHOT_MAX_CHANNELS", pipeline.DefaultMaxChannels,
+		"most channels a session may ask for (channels=N); each costs its own decoder, gate, upstream socket and replay ring")
 	maxPerKey := envInt(fs, "max-sessions-per-key", "EARSHOT_MAX_SESSIONS_PER_KEY", 0,
 		"sessions one client key runs at once, refused the same way (0: no cap beyond --max-sessions)")
 	replayBudget := envInt(fs, "replay-budget-bytes", "EARSHOT_REPLAY_BUDGET_BYTES", 0,
@@ -115,6 +117,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxPace:           *maxPace,
 		MaxSessions:       *maxSessions,
 		MaxSessionsPerKey: *maxPerKey,
+		MaxChannels:       *maxChannels,
 		ReplayBudgetBytes: int64(*replayBudget),
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         provider.languages,

@@ -219,7 +219,9 @@ func TestConnectorReconnectsAfterDropReplaysAndKeepsCaptureTime(t *testing.T) {
 		// A final covers the first half second; the second half is unacked.
 		s1.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5,
 			Words: []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}}})
-		td.Cmp(t, h.next(t).Result.Words, []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}})
+		first := h.next(t).Result
+		td.Cmp(t, first.Words, []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}})
+		td.Cmp(t, first.Stream, 1, "the first stream's labels")
 		time.Sleep(3 * time.Second) // a healthy stream, then it drops
 		s1.End(&stages.UpstreamError{CloseCode: 1011, Code: "NET-0001"})
 		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventDegraded}, nil))
@@ -240,6 +242,7 @@ func TestConnectorReconnectsAfterDropReplaysAndKeepsCaptureTime(t *testing.T) {
 			{Word: "two", StartSec: 0.6, EndSec: 0.8},
 			{Word: "back", StartSec: 3.1, EndSec: 3.4},
 		}, "capture time: replayed audio at 0.5 s, held audio at 3 s")
+		td.Cmp(t, u.Result.Stream, 2, "the new stream's speaker labels are its own")
 		td.Cmp(t, h.m.Reconnects.Get(), uint64(1))
 		td.Cmp(t, h.m.ReplayedSeconds.Get(), td.N(0.5, 1e-9))
 		td.Cmp(t, h.m.LostSeconds.Get(), 0.0, "nothing lost")

@@ -12,10 +12,11 @@ import (
 
 // receiver is the goroutine that reads one stream's results.
 type receiver struct {
-	c     *Connector
-	s     stages.Stream
-	out   chan<- stages.Update
-	clock *ClockMap
+	c      *Connector
+	s      stages.Stream
+	out    chan<- stages.Update
+	stream int // Result.Stream of its results
+	clock  *ClockMap
 	// dedupeBefore: words starting before this capture second were
 	// already emitted from an earlier stream.
 	dedupeBefore float64
@@ -46,6 +47,7 @@ func (r *receiver) run(ctx, ioCtx context.Context) error {
 			}
 		}
 		res.Words = r.fresh(res.Words)
+		res.Stream = r.stream
 		if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventResult, Result: res}); err != nil {
 			return err
 		}

@@ -16,6 +16,8 @@ type connState struct {
 	wordsEnd int64
 	// silence follows the gate's silence, for its Finalize.
 	silence silenceRun
+	// streams counts the streams opened so far (Result.Stream).
+	streams int
 }
 
 // take puts audio from the input into the replay ring (a copy: a's

@@ -68,10 +68,11 @@ type streamRun struct {
 
 // open starts the receiver of s and the loop's timers.
 func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update) *streamRun {
+	st.streams++
 	r := &streamRun{
 		c: c, st: st, s: s, ioCtx: context.WithoutCancel(ctx),
 		rx: &receiver{
-			c: c, s: s, out: out,
+			c: c, s: s, out: out, stream: st.streams,
 			clock:        NewClockMap(c.sc.SampleRateHz),
 			dedupeBefore: stages.SamplesToSeconds(st.acked, c.sc.SampleRateHz),
 		},

@@ -17,12 +17,20 @@ type Config struct {
 	FlushIntervalMs int
 	// Segmenter configures segment building and merging.
 	Segmenter SegmenterConfig
+	// Channels is the number of channels of a multi-channel session (its
+	// updates carry their Channel), 0 or 1 for a single-channel one.
+	Channels int
 }
 
 // Fanout turns connector Updates into Messages for every sink: it builds
 // segments from final results, merges them into the conversation every
 // FlushIntervalMs, and passes upstream state changes on (a neutral event;
-// what a client is told is its sink's choice).
+// what a client is told is its sink's choice). In a multi-channel session
+// (Config.Channels > 1) the channels' updates come in one stream, each
+// with its Channel: a channel is its segments' speaker (see
+// Segmenter.AddChannel) and the channels' states are folded into the
+// session's (one ready; a channel failing for good only degrades the
+// session until the last one fails).
 // It never blocks on a sink: each has a bounded Outbox with its own
 // overflow policy.
 type Fanout struct {
@@ -73,6 +81,7 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 		}
 	}
 	seg := NewSegmenter(f.cfg.Segmenter, f.provider, nil)
+	states := newChannelStates(f.cfg.Channels)
 	flush := func() {
 		changed, deleted := seg.Flush()
 		if len(changed) > 0 || len(deleted) > 0 {
@@ -96,7 +105,11 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 			}
 			if u.Kind == stages.EventResult {
 				if u.Result.IsFinal && len(u.Result.Words) > 0 {
-					seg.Add(u.Result)
+					if u.Channel > 0 {
+						seg.AddChannel(u.Channel, u.Result)
+					} else {
+						seg.Add(u.Result)
+					}
 					if !armed {
 						timer.Reset(interval)
 						armed = true
@@ -104,11 +117,15 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 				}
 				continue
 			}
-			if u.Kind == stages.EventFailed {
+			msg, ok := states.next(u)
+			if !ok {
+				continue
+			}
+			if msg.Event == stages.EventFailed {
 				flush() // the last segments before the session ends
 				failed = true
 			}
-			push(stages.StateMessage(u))
+			push(msg)
 		case a, ok := <-assign:
 			if !ok {
 				assign = nil // closed: no more assignments

@@ -3,7 +3,6 @@ package fanout
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,12 +59,18 @@ type Segmenter struct {
 	newID         func() string
 
 	hasOrigin bool
-	originMs  int64 // capture time of the first word ever added
+	originMs  int64 // capture ms of the earliest word of the first Flush
 
 	pending []span // new segments from Add, not yet merged
 	conv    []span // the conversation, ordered by start
 
 	persons map[int]string // speaker → person, from Assign (assign.go)
+
+	// Speakers (speakers.go): the session's id of a later stream's
+	// labels, the next id free for one, and whether ids are channels.
+	scoped      map[streamLabel]int
+	nextSpeaker int
+	channels    bool
 }
 
 // span is a segment under construction. Times are whole milliseconds since
@@ -120,8 +125,9 @@ func NewSegmenter(cfg SegmenterConfig, providerName string, newID func() string)
 // '.', '?' or '!' does in punctuated text, so such segments split at
 // pauses as punctuated ones do.
 //
-// The first word ever added defines time 0 of the conversation; a word
-// that starts earlier (a late result) is clamped to 0.
+// The earliest word buffered at the first Flush defines time 0 of the
+// conversation; a word added later that starts earlier (a late result) is
+// clamped to 0.
 func (s *Segmenter) Add(r stages.Result) {
 	if !r.IsFinal {
 		return
@@ -129,15 +135,17 @@ func (s *Segmenter) Add(r stages.Result) {
 	start := 0
 	for i := 1; i <= len(r.Words); i++ {
 		if i == len(r.Words) || r.Words[i].Speaker != r.Words[start].Speaker {
-			s.addRun(r.Words[start:i], i == len(r.Words) && r.SpeechFinal)
+			s.addRun(r.Words[start:i], s.speakerOf(r.Stream, r.Words[start].Speaker), false,
+				i == len(r.Words) && r.SpeechFinal)
 			start = i
 		}
 	}
 }
 
-// addRun buffers one speaker's run of words as a new segment; endpoint
-// says the speaker paused after its last word.
-func (s *Segmenter) addRun(run []stages.Word, endpoint bool) {
+// addRun buffers one speaker's run of words as a new segment of speaker
+// (the session's speaker id) and isUser; endpoint says the speaker paused
+// after its last word.
+func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, endpoint bool) {
 	size, first, endSec := -1, -1, math.Inf(-1)
 	for k, w := range run {
 		if t := wordText(w); t != "" {
@@ -161,15 +169,15 @@ func (s *Segmenter) addRun(run []stages.Word, endpoint bool) {
 			b.WriteString(t)
 		}
 	}
-	if !s.hasOrigin {
-		s.hasOrigin, s.originMs = true, secToMs(run[first].StartSec)
-	}
-	start := s.sinceOrigin(run[first].StartSec)
+	// Pending spans hold capture milliseconds; Flush makes them relative
+	// to the conversation's origin.
+	start := secToMs(run[first].StartSec)
 	s.pending = append(s.pending, span{
 		text:      b.String(),
-		speakerID: run[first].Speaker,
+		speakerID: speaker,
+		isUser:    isUser,
 		startMs:   start,
-		endMs:     max(start, s.sinceOrigin(endSec)),
+		endMs:     max(start, secToMs(endSec)),
 		endpoint:  endpoint && bare(run),
 	})
 }
@@ -195,6 +203,7 @@ func (s *Segmenter) Flush() (changed []stages.Segment, deleted []string) {
 	if len(s.pending) == 0 {
 		return nil, nil
 	}
+	s.relative(s.pending)
 	lo := len(s.conv) // lowest index touched
 	for i := range s.pending {
 		var k int
@@ -308,7 +317,7 @@ func (s *Segmenter) export(sp *span) stages.Segment {
 	return stages.Segment{
 		ID:                     sp.id,
 		Text:                   sp.text,
-		Speaker:                "SPEAKER_" + strconv.Itoa(sp.speakerID),
+		Speaker:                s.label(sp.speakerID),
 		SpeakerID:              sp.speakerID,
 		IsUser:                 sp.isUser,
 		PersonID:               personRef(sp.personID),
@@ -320,10 +329,23 @@ func (s *Segmenter) export(sp *span) stages.Segment {
 	}
 }
 
-// sinceOrigin converts a capture time to milliseconds since the first word
-// ever added, clamped at 0.
-func (s *Segmenter) sinceOrigin(sec float64) int64 {
-	return max(secToMs(sec)-s.originMs, 0)
+// relative converts a pending span's capture milliseconds to
+// milliseconds since the conversation's origin, which the first call
+// sets to the earliest start of what is pending then (the channels of a
+// multi-channel session, or late results, need not come in time order);
+// a span starting before it (a later, late result) is clamped to 0.
+func (s *Segmenter) relative(pending []span) {
+	if !s.hasOrigin {
+		s.hasOrigin, s.originMs = true, pending[0].startMs
+		for _, p := range pending[1:] {
+			s.originMs = min(s.originMs, p.startMs)
+		}
+	}
+	for i := range pending {
+		p := &pending[i]
+		p.startMs = max(p.startMs-s.originMs, 0)
+		p.endMs = max(p.endMs-s.originMs, p.startMs)
+	}
 }
 
 // secToMs rounds seconds to whole milliseconds.

@@ -7,13 +7,19 @@ import "github.com/VictoriaMetrics/metrics"
 // nothing.
 type Metrics struct {
 	decodeErrors map[Codec]*metrics.Counter
+	demuxSkipped *metrics.Counter
 }
 
 // NewMetrics registers, in set, earshot_decode_errors_total{codec} for
-// every codec that decodes packets. It panics if they are already
-// registered there (one set per server).
+// every codec that decodes packets, and earshot_demux_skipped_frames_total
+// (multi-channel frames a Demux dropped: no channel id of the session, or
+// no payload). It panics if they are already registered there (one set
+// per server).
 func NewMetrics(set *metrics.Set) *Metrics {
-	m := &Metrics{decodeErrors: map[Codec]*metrics.Counter{}}
+	m := &Metrics{
+		decodeErrors: map[Codec]*metrics.Counter{},
+		demuxSkipped: set.NewCounter(`earshot_demux_skipped_frames_total`),
+	}
 	for _, in := range Codecs() {
 		switch in.Codec {
 		case CodecPCM8, CodecPCM16, CodecMulaw8, CodecMulaw16:
@@ -32,4 +38,12 @@ func (m *Metrics) decodeError(c Codec) {
 	if ctr := m.decodeErrors[c]; ctr != nil {
 		ctr.Inc()
 	}
+}
+
+// demuxSkip counts one multi-channel frame a Demux skipped.
+func (m *Metrics) demuxSkip() {
+	if m == nil {
+		return
+	}
+	m.demuxSkipped.Inc()
 }
