@@ -69,3 +69,27 @@ func TestListenRefusesSessionsBeyondTheReplayBudget(t *testing.T) {
 		td.Cmp(t, stagestest.MetricValue(t, g.set, "earshot_sessions_refused_busy_total"), 1.0)
 	})
 }
+
+// TestListenReplayBudgetCountsEveryChannel: each channel of a session has
+// its own replay ring, so a two-channel session takes two shares of the
+// replay budget: with room for three rings, a second two-channel session
+// is refused while a single-channel one fits.
+func TestListenReplayBudgetCountsEveryChannel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGateway(t, pipeline.Config{ReplayBudgetBytes: 3*pipeline.MinReplayShareBytes + 100}, true)
+		c := g.dial(t, "sample_rate=16000&codec=pcm16&channels=2", testKey)
+		statuses(t, c)
+		for range 2 {
+			(<-g.p.Dials).Accept(stagestest.NewStream(64))
+		}
+		td.Cmp(t, next(t, c).Status, "ready")
+		c2 := g.dial(t, "sample_rate=16000&codec=pcm16&channels=2", testKey)
+		code, _ := closeOf(t, c2)
+		td.Cmp(t, code, websocket.StatusTryAgainLater, "two more rings do not fit")
+		c3 := g.dial(t, "sample_rate=16000&codec=pcm16", testKey)
+		statuses(t, c3)
+		(<-g.p.Dials).Accept(stagestest.NewStream(64))
+		td.Cmp(t, next(t, c3).Status, "ready", "one more ring does")
+		td.Cmp(t, g.p.Count.Load(), int64(3))
+	})
+}

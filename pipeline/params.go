@@ -204,6 +204,10 @@ func badParam(format string, args ...any) error {
 	return &ParamError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// rings is how many replay rings (upstream sockets) the session holds:
+// one per channel.
+func (p Params) rings() int { return max(p.Channels, 1) }
+
 // duration is how long n bytes of the session's audio last (16-bit PCM,
 // Channels interleaved, at SampleRateHz).
 func (p Params) duration(n int) time.Duration {

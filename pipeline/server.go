@@ -47,6 +47,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	perKey   map[string]int // sessions by principal.limitKey
+	rings    int            // replay rings of the sessions: one per channel
 	wg       sync.WaitGroup // one per running session
 }
 
@@ -186,7 +187,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // add registers a session; it fails while draining (ErrDraining), and
 // beyond MaxSessions, the key's (or signed-in user's) MaxSessionsPerKey, or the sessions whose
 // share of ReplayBudgetBytes is at least MinReplayShareBytes
-// (ErrTooManySessions).
+// (ErrTooManySessions). The replay budget is shared by rings, one per
+// channel of each session.
 func (s *Server) add(sess *session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,9 +201,11 @@ func (s *Server) add(sess *session) error {
 	if n := s.cfg.MaxSessionsPerKey; n > 0 && s.perKey[sess.who.limitKey()] >= n {
 		return ErrTooManySessions
 	}
-	if b := s.cfg.ReplayBudgetBytes; b > 0 && int64(len(s.sessions)+1)*MinReplayShareBytes > b {
+	rings := sess.params.rings()
+	if b := s.cfg.ReplayBudgetBytes; b > 0 && int64(s.rings+rings)*MinReplayShareBytes > b {
 		return ErrTooManySessions
 	}
+	s.rings += rings
 	s.sessions[sess] = struct{}{}
 	s.perKey[sess.who.limitKey()]++
 	s.wg.Add(1)
@@ -211,6 +215,7 @@ func (s *Server) add(sess *session) error {
 func (s *Server) remove(sess *session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
+	s.rings -= sess.params.rings()
 	if s.perKey[sess.who.limitKey()]--; s.perKey[sess.who.limitKey()] <= 0 {
 		delete(s.perKey, sess.who.limitKey())
 	}
