@@ -46,10 +46,16 @@ func TestReconnectWithReplayLosesAndDuplicatesNothing(t *testing.T) {
 				want[i] = td.N(s-starts[0], 0.011)
 			}
 			td.Cmp(t, got, td.Slice([]float64{}, arrayOf(want)), "every word once, in capture time")
+			ids := map[int]bool{}
 			for i, s := range segs {
-				td.Cmp(t, s.SpeakerID, i%2, "segment %d speaker", i)
+				ids[s.SpeakerID] = true
+				if i > 0 {
+					td.Cmp(t, s.SpeakerID, td.Not(segs[i-1].SpeakerID), "segment %d: the speakers alternate", i)
+				}
 				td.Cmp(t, s.End-s.Start, td.N(0.3, 0.011), "segment %d length", i)
 			}
+			// Each new stream's diarization labels are its own speakers.
+			td.Cmp(t, len(ids), td.Gt(2), "labels scoped per upstream stream: %v", ids)
 			td.Cmp(t, testrig.Metric(t, url, "earshot_audio_lost_seconds_total"), 0.0)
 			td.Cmp(t, testrig.Metric(t, url, "earshot_upstream_reconnects_total"), td.Gte(2.0), "the drops happened")
 			td.Cmp(t, testrig.Metric(t, url, "earshot_upstream_duplicate_words_total"), 0.0)

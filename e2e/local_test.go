@@ -39,9 +39,10 @@ func TestLocalAdmission(t *testing.T) {
 
 	holder := testrig.DialReady(t, url)
 	for range 3 { // more refusals than the breaker's threshold
-		code, reason := refusedSession(t, url)
+		code, reason, failed := refusedSession(t, url)
 		td.Cmp(t, code, websocket.StatusCode(protocol.CloseTryAgainLater))
-		td.Cmp(t, reason, td.Re(`(?i)capacity`))
+		td.Cmp(t, reason, protocol.CloseReasonSTTBusy)
+		td.Cmp(t, failed, td.Re(`(?i)capacity`), "stt_failed says why")
 	}
 	td.Cmp(t, testrig.Metric(t, base, `earshot_upstream_dial_failures_total{reason="http_429"}`), 6.0,
 		"two attempts per refused session")
@@ -68,7 +69,7 @@ func TestLocalAdmission(t *testing.T) {
 
 // refusedSession opens a session that cannot get a decoder and returns the
 // close code and reason it was sent.
-func refusedSession(t *testing.T, url string) (websocket.StatusCode, string) {
+func refusedSession(t *testing.T, url string) (code websocket.StatusCode, reason, failed string) {
 	t.Helper()
 	c, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{
 		HTTPHeader: http.Header{"Authorization": {"Bearer " + testrig.ClientKey}},
@@ -78,13 +79,17 @@ func refusedSession(t *testing.T, url string) (websocket.StatusCode, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
-		if _, _, err = c.Read(ctx); err != nil {
+		var b []byte
+		if _, b, err = c.Read(ctx); err != nil {
 			break
+		}
+		if _, ev, derr := protocol.Decode(b); derr == nil && ev.Status == protocol.StatusSTTFailed {
+			failed = ev.StatusText
 		}
 	}
 	var ce websocket.CloseError
 	td.Require(t).True(errors.As(err, &ce), "closed by the gateway: %v", err)
-	return ce.Code, ce.Reason
+	return ce.Code, ce.Reason, failed
 }
 
 // ready reads c until the gateway reports the upstream ready (true) or
