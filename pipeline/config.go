@@ -23,6 +23,7 @@ import (
 	"earshot/stages/fanout"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
+	"earshot/stages/profile"
 	"earshot/stages/retry"
 )
 
@@ -48,6 +49,22 @@ type Config struct {
 	// Each channel costs its own decoder, gate, upstream socket and
 	// replay ring. Default 2; at most pipeline.MaxChannels.
 	MaxChannels int
+	// ProfilesDir holds the users' speech profiles, <user id>.wav (any
+	// rate and channel count; about 10 s of the user speaking alone). A
+	// session whose user has one, that asks for it
+	// (include_speech_profile, true by default) and has one channel, is a
+	// speech-profile session: the profile is sent first into its main
+	// upstream socket, whose speaker 0 is then the user, while live audio
+	// goes to a temporary socket (package profile). The user id is the
+	// signed token's subject, or the uid parameter with a static key
+	// (unauthenticated). Empty: no profiles.
+	ProfilesDir string
+	// ProfilePrefixMs is the length the profile is cut or padded to with
+	// silence. Default 15000.
+	ProfilePrefixMs int
+	// ProfileSwitch times the switch from the temporary socket to the
+	// main one.
+	ProfileSwitch profile.Config
 	// TextLimitBytes is the largest client text message that is read as
 	// a control message; a larger one is ignored and counted. Default
 	// 16384.
@@ -152,6 +169,7 @@ const (
 	DefaultAuthTimeoutMs          = 5_000
 	DefaultTextLimitBytes         = 16 << 10
 	DefaultMaxChannels            = 2
+	DefaultProfilePrefixMs        = 15_000
 	DefaultChannelDepth           = 8
 	DefaultClientOutboxSize       = 256
 )
@@ -192,6 +210,7 @@ func (c Config) withDefaults() Config {
 	def(&c.AuthTimeoutMs, DefaultAuthTimeoutMs)
 	def(&c.TextLimitBytes, DefaultTextLimitBytes)
 	def(&c.MaxChannels, DefaultMaxChannels)
+	def(&c.ProfilePrefixMs, DefaultProfilePrefixMs)
 	c.MaxChannels = min(c.MaxChannels, MaxChannels)
 	switch {
 	case c.MaxSessions == 0:

@@ -2,25 +2,41 @@ package pipeline
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"earshot/stages"
 	"earshot/stages/connector"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
+	"earshot/stages/profile"
 )
 
 // chain is one channel's stages: ingest → gate → connector, with its own
-// decoder, gate, upstream socket, replay ring and capture clock.
+// decoder, gate, upstream socket, replay ring and capture clock. In a
+// speech-profile session the gate feeds a switch (sw) between the
+// temporary connector (temp) and the main one (conn, which sends the
+// profile first).
 type chain struct {
 	ing  *ingest.Ingest
 	gt   *gate.Gate
 	conn *connector.Connector
+	sw   *profile.Switch
+	temp *connector.Connector
+}
+
+// connectors are the chain's connectors, main first.
+func (c chain) connectors() []*connector.Connector {
+	if c.temp != nil {
+		return []*connector.Connector{c.conn, c.temp}
+	}
+	return []*connector.Connector{c.conn}
 }
 
 // newChains makes the session's chains, one per channel, and records
-// their ingest stages for the reader's pace.
-func (s *session) newChains() []chain {
+// their ingest stages for the reader's pace. prefix, if not nil, makes
+// the one chain a speech-profile one.
+func (s *session) newChains(prefix []byte) []chain {
 	cfg, m := s.srv.cfg, s.srv.m
 	gateCfg := cfg.Gate
 	gateCfg.Mode = sessionGateMode(cfg.Gate.Mode, s.params.VADGate)
@@ -39,12 +55,19 @@ func (s *session) newChains() []chain {
 			log = s.log.With("channel", i+1)
 		}
 		// Each upstream socket carries one mono channel.
-		c.conn = connector.New(cfg.Connector, stages.StreamConfig{
-			SampleRateHz: s.params.SampleRateHz, Channels: 1, Language: s.params.Language,
-		}, connector.Deps{
+		sc := stages.StreamConfig{SampleRateHz: s.params.SampleRateHz, Channels: 1, Language: s.params.Language}
+		deps := connector.Deps{
 			Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: log,
 			Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
-		})
+		}
+		if prefix != nil {
+			c.sw = profile.New(cfg.ProfileSwitch)
+			tdeps := deps
+			tdeps.Logger = log.With("socket", "temporary")
+			c.temp = connector.New(cfg.Connector, sc, tdeps)
+			deps.Prefix = prefix
+		}
+		c.conn = connector.New(cfg.Connector, sc, deps)
 		s.ings[i] = c.ing
 	}
 	return chains
@@ -53,9 +76,12 @@ func (s *session) newChains() []chain {
 // startChains starts every chain on the reader's frames and returns the
 // channel of their updates for the fan-out. One chain reads frames
 // itself and its connector's output is the result. Several chains get
-// their frames from a demux (frames of [channel id][payload]) and their
-// updates are fanned in, each tagged with its channel (1-based); the last
-// forwarder to finish closes the fanned-in channel.
+// their frames from a demux (frames of [channel id][payload]). Several
+// connectors' updates (the channels', or a speech-profile session's main
+// and temporary sockets) are fanned in, each tagged with its channel
+// (1-based) or as temporary; the last forwarder to finish closes the
+// fanned-in channel. The main socket's first EventPrefixDone releases
+// the switch.
 func (s *session) startChains(goStage func(string, int, func(context.Context) error), chains []chain,
 	frames chan []byte) <-chan stages.Update {
 	depth := s.srv.cfg.ChannelDepth
@@ -72,7 +98,13 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		d := ingest.NewDemux(n, s.srv.m.ingest)
 		goStage("demux", 0, func(ctx context.Context) error { return d.Run(ctx, frames, outs) })
 	}
-	ups := make([]chan stages.Update, n)
+	// feeds are the connectors' outputs to fan in, each with how to tag
+	// its updates.
+	type feed struct {
+		ch  chan stages.Update
+		tag func(*stages.Update)
+	}
+	var feeds []feed
 	for i := range chains {
 		c, ch := chains[i], 0
 		if n > 1 {
@@ -80,19 +112,41 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		}
 		audio := make(chan stages.Audio, depth)
 		gated := make(chan stages.Audio, depth)
-		ups[i] = make(chan stages.Update, depth)
-		in, up := ins[i], ups[i]
+		in := ins[i]
 		goStage("ingest", ch, func(ctx context.Context) error { return c.ing.Run(ctx, in, audio) })
 		goStage("gate", ch, func(ctx context.Context) error { return c.gt.Run(ctx, audio, gated) })
-		goStage("connector", ch, func(ctx context.Context) error { return c.conn.Run(ctx, gated, up) })
+		up := make(chan stages.Update, depth)
+		tagChannel := func(u *stages.Update) { u.Channel = ch }
+		if c.sw == nil {
+			goStage("connector", ch, func(ctx context.Context) error { return c.conn.Run(ctx, gated, up) })
+			feeds = append(feeds, feed{up, tagChannel})
+			continue
+		}
+		// A speech-profile chain: the switch, both connectors, and the
+		// main socket's EventPrefixDone releasing the switch.
+		tempIn := make(chan stages.Audio, depth)
+		mainIn := make(chan stages.Audio, depth)
+		tempUp := make(chan stages.Update, depth)
+		ready := make(chan struct{})
+		var once sync.Once
+		goStage("switch", ch, func(ctx context.Context) error { return c.sw.Run(ctx, gated, ready, tempIn, mainIn) })
+		goStage("connector", ch, func(ctx context.Context) error { return c.conn.Run(ctx, mainIn, up) })
+		goStage("connector-temporary", ch, func(ctx context.Context) error { return c.temp.Run(ctx, tempIn, tempUp) })
+		feeds = append(feeds,
+			feed{up, func(u *stages.Update) {
+				if u.Kind == stages.EventPrefixDone {
+					once.Do(func() { close(ready) })
+				}
+			}},
+			feed{tempUp, func(u *stages.Update) { u.Temporary = true }})
 	}
-	if n == 1 {
-		return ups[0]
+	if len(feeds) == 1 {
+		return feeds[0].ch
 	}
 	out := make(chan stages.Update, depth)
 	var running atomic.Int32
-	running.Store(int32(n))
-	for i, in := range ups {
+	running.Store(int32(len(feeds)))
+	for i, f := range feeds {
 		goStage("fanin", i+1, func(ctx context.Context) error {
 			defer func() {
 				if running.Add(-1) == 0 {
@@ -100,11 +154,11 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 				}
 			}()
 			for {
-				u, ok, err := stages.Recv(ctx, in)
+				u, ok, err := stages.Recv(ctx, f.ch)
 				if err != nil || !ok {
 					return err
 				}
-				u.Channel = i + 1
+				f.tag(&u)
 				if err := stages.Send(ctx, out, u); err != nil {
 					return err
 				}

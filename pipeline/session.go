@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime/pprof"
 	"strconv"
@@ -76,11 +77,12 @@ func (s *session) run(base context.Context) {
 	defer m.active.Dec()
 	s.lastActivity.Store(time.Now().UnixNano())
 	cfg := s.srv.cfg
-	chains := s.newChains()
+	prefix := s.speechProfile()
+	chains := s.newChains(prefix)
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
 		"codec", s.params.Codec, "channels", s.params.Channels, "source", s.params.Source,
 		"provider", s.srv.deps.Provider.Name(), "gate", string(chains[0].gt.Mode()),
-		"user", s.who.userHash, "signed_in", s.who.signed)
+		"user", s.who.userHash, "signed_in", s.who.signed, "speech_profile", prefix != nil)
 
 	ctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
@@ -112,6 +114,7 @@ func (s *session) run(base context.Context) {
 	updates := s.startChains(goStage, chains, frames)
 	fanCfg := cfg.Fanout
 	fanCfg.Channels = s.params.Channels
+	fanCfg.Profile = prefix != nil
 	fan := fanout.New(fanCfg, s.srv.deps.Provider.Name(), m.fanout)
 	goStage("fanout", 0, func(ctx context.Context) error {
 		return fan.Run(ctx, updates, assign, []*fanout.Outbox[stages.Message]{client})
@@ -137,15 +140,36 @@ func (s *session) run(base context.Context) {
 	}
 }
 
+// speechProfile returns the prefix of a speech-profile session: the
+// user's profile when the session asks for one, has one channel, and the
+// user has a readable profile; else nil, logged once when a profile was
+// there but could not be used.
+func (s *session) speechProfile() []byte {
+	if !s.params.IncludeSpeechProfile || s.params.Channels > 1 {
+		return nil
+	}
+	cfg := s.srv.cfg
+	prefix, err := profilePrefix(cfg.ProfilesDir, s.who.user, s.params.SampleRateHz, cfg.ProfilePrefixMs)
+	switch {
+	case errors.Is(err, errNoProfile):
+		return nil
+	case err != nil:
+		s.log.Warn("speech profile not used; an ordinary session", "err", err)
+		return nil
+	}
+	return prefix
+}
+
 // summary describes the session once every stage has returned: the sums
-// over its channels (seconds of every channel's audio).
+// over its channels (seconds of every channel's audio) and connectors
+// (a speech-profile session's sent seconds include the profile).
 func (s *session) summary(code int, chains []chain) SessionSummary {
 	sec := func(samples int64) float64 { return stages.SamplesToSeconds(samples, s.params.SampleRateHz) }
 	var is ingest.Stats
 	var gs gate.Stats
 	var cs connector.Stats
 	for i, c := range chains {
-		ist, gst, cst := c.ing.Stats(), c.gt.Stats(), c.conn.Stats()
+		ist, gst := c.ing.Stats(), c.gt.Stats()
 		is.Samples += ist.Samples
 		is.DecodeErrors += ist.DecodeErrors
 		gs.Speech += gst.Speech
@@ -154,10 +178,13 @@ func (s *session) summary(code int, chains []chain) SessionSummary {
 			gs.Mode = gst.Mode
 		}
 		gs.FailedOpen = gs.FailedOpen || gst.FailedOpen
-		cs.Sent += cst.Sent
-		cs.Replayed += cst.Replayed
-		cs.Lost += cst.Lost
-		cs.KeepAlives += cst.KeepAlives
+		for _, conn := range c.connectors() {
+			cst := conn.Stats()
+			cs.Sent += cst.Sent
+			cs.Replayed += cst.Replayed
+			cs.Lost += cst.Lost
+			cs.KeepAlives += cst.KeepAlives
+		}
 	}
 	return SessionSummary{
 		ID: s.id, Started: s.start, Ended: time.Now(), CloseCode: code, Channels: len(chains),

@@ -19,6 +19,10 @@ const (
 	// EventFailed: the connector gave up (see Failure). Reason says why;
 	// no more results will come.
 	EventFailed
+	// EventPrefixDone: the upstream has worked through the prefix the
+	// connector sends at the start of a stream (a speech profile): a
+	// result reached past it. Sent once per stream that had a prefix.
+	EventPrefixDone
 )
 
 // String names the kind, for logs.
@@ -36,6 +40,8 @@ func (k EventKind) String() string {
 		return "recovered"
 	case EventFailed:
 		return "failed"
+	case EventPrefixDone:
+		return "prefix_done"
 	default:
 		return "EventKind(?)"
 	}
@@ -96,6 +102,9 @@ type Update struct {
 	// connector sent the update, 0 in a single-channel session. The
 	// connector leaves it 0; the pipeline's fan-in of the channels sets it.
 	Channel int
+	// Temporary marks an update of a speech-profile session's temporary
+	// socket (set by the pipeline's fan-in, like Channel).
+	Temporary bool
 }
 
 // Message is what the fan-out hands every sink; each sink encodes it for

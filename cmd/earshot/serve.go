@@ -46,6 +46,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"sessions run at once; a new one beyond is closed with 1013 before any upstream work (0: --max-conns' default less 64; negative: no cap)")
 	maxChannels := envInt(fs, "max-channels", "EARSHOT_MAX_CHANNELS", pipeline.DefaultMaxChannels,
 		"most channels a session may ask for (channels=N); each costs its own decoder, gate, upstream socket and replay ring")
+	profilesDir := envString(fs, "profiles-dir", "EARSHOT_PROFILES_DIR", "",
+		"users' speech profiles, <user id>.wav: a session of a user with one is a speech-profile session (empty: none)")
+	prefixMs := envInt(fs, "profile-prefix-ms", "EARSHOT_PROFILE_PREFIX_MS", pipeline.DefaultProfilePrefixMs,
+		"a profile is cut or padded with silence to this length before it is sent")
 	maxPerKey := envInt(fs, "max-sessions-per-key", "EARSHOT_MAX_SESSIONS_PER_KEY", 0,
 		"sessions one client key runs at once, refused the same way (0: no cap beyond --max-sessions)")
 	replayBudget := envInt(fs, "replay-budget-bytes", "EARSHOT_REPLAY_BUDGET_BYTES", 0,
@@ -118,6 +122,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxSessions:       *maxSessions,
 		MaxSessionsPerKey: *maxPerKey,
 		MaxChannels:       *maxChannels,
+		ProfilesDir:       *profilesDir,
+		ProfilePrefixMs:   *prefixMs,
 		ReplayBudgetBytes: int64(*replayBudget),
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         provider.languages,

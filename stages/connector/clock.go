@@ -43,6 +43,15 @@ func (m *ClockMap) Sent(a stages.Audio) {
 	m.next = a.End()
 }
 
+// Skip records that n provider samples that are not capture audio (a
+// prefix) were sent before anything else; call it before the first Sent.
+// Times inside them map to nothing meaningful: the receiver drops them.
+func (m *ClockMap) Skip(n int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent += n
+}
+
 // SentSamples reports how many samples were sent on this stream.
 func (m *ClockMap) SentSamples() int64 {
 	m.mu.Lock()

@@ -111,6 +111,14 @@ type Deps struct {
 	// Chunks stores the replay ring's audio; nil means chunks.Default(),
 	// the process's pool.
 	Chunks *chunks.Pool
+	// Prefix, if not empty, is audio of the session sent at the start of
+	// every stream, before any of the input's (a user's speech profile,
+	// so that the provider's diarization hears that voice first): whole
+	// 16-bit samples at the stream's rate, then a Finalize. It is not on
+	// the capture clock: the words that start in it are dropped, and
+	// EventPrefixDone tells when a stream's results reached past it. The
+	// connector only reads it.
+	Prefix []byte
 }
 
 // Connector is the one generic stage that owns an upstream socket: it

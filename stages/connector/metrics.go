@@ -42,6 +42,9 @@ type Metrics struct {
 	// DuplicateWords counts words from replayed audio that an earlier
 	// stream had already produced, dropped before they reach segments.
 	DuplicateWords *metrics.Counter
+	// PrefixWords counts words dropped because they start inside a
+	// stream's prefix (a speech profile).
+	PrefixWords *metrics.Counter
 	// Stalls counts streams replaced because they answered nothing.
 	Stalls *metrics.Counter
 	// LostSeconds counts audio seconds that never reached a final result
@@ -73,6 +76,7 @@ func NewMetrics(set *metrics.Set) *Metrics {
 		LostSeconds:     set.NewFloatCounter(`earshot_audio_lost_seconds_total`),
 		ReplayedSeconds: set.NewFloatCounter(`earshot_audio_replayed_seconds_total`),
 		DuplicateWords:  set.NewCounter(`earshot_upstream_duplicate_words_total`),
+		PrefixWords:     set.NewCounter(`earshot_upstream_prefix_words_total`),
 		Stalls:          set.NewCounter(`earshot_upstream_stalls_total`),
 		Degraded:        set.NewGauge(`earshot_sessions_degraded`, nil),
 	}

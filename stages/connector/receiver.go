@@ -24,6 +24,10 @@ type receiver struct {
 	// counts every result received (the stall watch reads both).
 	acked   atomic.Int64
 	results atomic.Int64
+	// prefixSec is the provider time the stream's prefix takes (0: none);
+	// prefixDone that a result reached past it (prefix.go).
+	prefixSec  float64
+	prefixDone bool
 }
 
 // run forwards results until the stream ends. It returns nil when the
@@ -39,6 +43,17 @@ func (r *receiver) run(ctx, ioCtx context.Context) error {
 			return err
 		}
 		r.results.Add(1)
+		if r.prefixSec > 0 {
+			done, only := r.prefix(&res)
+			if done {
+				if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventPrefixDone, Provider: r.c.deps.Provider.Name()}); err != nil {
+					return err
+				}
+			}
+			if only {
+				continue // prefix audio only: nothing on the capture clock
+			}
+		}
 		res = r.clock.MapResult(res)
 		if res.IsFinal {
 			end := int64(math.Round((res.StartSec + res.DurationSec) * rate))

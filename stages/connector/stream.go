@@ -36,6 +36,9 @@ func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, 
 	}
 	r := c.open(ctx, st, s, out)
 	defer r.stop()
+	if err := r.sendPrefix(); err != nil {
+		return err
+	}
 	replaying := st.ring.held() > 0
 	if err := r.flush(); err != nil {
 		return err
@@ -84,6 +87,10 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 	}
 	r.keepAlive = time.NewTimer(r.idle)
 	r.rx.acked.Store(st.acked)
+	if n := int64(len(c.deps.Prefix) / 2); n > 0 {
+		r.rx.clock.Skip(n)
+		r.rx.prefixSec = stages.SamplesToSeconds(n, c.sc.SampleRateHz)
+	}
 	go func() { r.recvDone <- r.rx.run(ctx, r.ioCtx) }()
 	return r
 }

@@ -119,3 +119,57 @@ func TestSegmenterOriginIsTheEarliestWord(t *testing.T) {
 	td.Cmp(t, []float64{changed[0].Start, changed[0].End, changed[1].Start, changed[1].End}, []float64{0, 0.5, 1, 1.5})
 	td.Cmp(t, []string{changed[0].Text, changed[1].Text}, []string{"Earlier.", "Later."})
 }
+
+// TestFanoutSpeechProfileSession: the main socket's speaker 0 is the
+// user on every stream, its segments speech-profile processed once the
+// prefix is done; the temporary socket's speakers are their own (none the
+// user, speaker 0 included); only the main socket's states reach the sinks.
+func TestFanoutSpeechProfileSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fanout.New(fanout.Config{Profile: true}, "fake", fanout.NewMetrics(metrics.NewSet()))
+		sink := fanout.NewOutbox[stages.Message]("test", 32, fanout.Disconnect, nil)
+		in := make(chan stages.Update, 16)
+		done := make(chan error, 1)
+		go func() { done <- f.Run(context.Background(), in, nil, []*fanout.Outbox[stages.Message]{sink}) }()
+		res := func(stream int, words ...[]stages.Word) stages.Result {
+			r := stagestest.Final(words...)
+			r.Stream = stream
+			return r
+		}
+		for _, u := range []stages.Update{
+			{Kind: stages.EventConnected, Provider: "fake", Temporary: true},
+			{Kind: stages.EventConnected, Provider: "fake"},
+			{Kind: stages.EventResult, Temporary: true, Result: res(1, stagestest.Say(0, 0, 1, "Early words."))},
+			{Kind: stages.EventPrefixDone, Provider: "fake"},
+			{Kind: stages.EventResult, Result: res(1, stagestest.Say(0, 4, 5, "Mine now."), stagestest.Say(1, 5.5, 6, "Yours."))},
+			{Kind: stages.EventResult, Result: res(2, stagestest.Say(0, 9, 10, "Still mine."))},
+			{Kind: stages.EventFailed, Provider: "fake", Temporary: true, Reason: "gone"},
+		} {
+			in <- u
+		}
+		close(in)
+		td.CmpNoError(t, <-done)
+		var events []stages.EventKind
+		var segs []stages.Segment
+		for {
+			m, ok, _ := sink.Pop()
+			if !ok {
+				break
+			}
+			if m.Event != 0 {
+				events = append(events, m.Event)
+			}
+			segs = append(segs, m.Segments...)
+		}
+		td.Cmp(t, events, []stages.EventKind{stages.EventConnected}, "one ready, from the main socket; the temporary socket's failure is its own")
+		seg := func(text, speaker string, user, profiled bool) any {
+			return td.Struct(stages.Segment{Text: text, Speaker: speaker, IsUser: user, SpeechProfileProcessed: profiled}, nil)
+		}
+		td.Cmp(t, segs, td.Slice([]stages.Segment{}, td.ArrayEntries{
+			0: seg("Early words.", "SPEAKER_1", false, false),
+			1: seg("Mine now.", "SPEAKER_0", true, true),
+			2: seg("Yours.", "SPEAKER_2", false, true),
+			3: seg("Still mine.", "SPEAKER_0", true, true),
+		}))
+	})
+}

@@ -20,6 +20,12 @@ type Config struct {
 	// Channels is the number of channels of a multi-channel session (its
 	// updates carry their Channel), 0 or 1 for a single-channel one.
 	Channels int
+	// Profile: a speech-profile session, whose updates come from its main
+	// socket and (Temporary) its temporary socket. Speaker 0 of the main
+	// socket is the user; EventPrefixDone from the main socket marks the
+	// profile processed; the temporary socket's state changes are its own
+	// business (the session's are the main socket's).
+	Profile bool
 }
 
 // Fanout turns connector Updates into Messages for every sink: it builds
@@ -81,6 +87,9 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 		}
 	}
 	seg := NewSegmenter(f.cfg.Segmenter, f.provider, nil)
+	if f.cfg.Profile {
+		seg.UseProfile()
+	}
 	states := newChannelStates(f.cfg.Channels)
 	flush := func() {
 		changed, deleted := seg.Flush()
@@ -105,9 +114,12 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 			}
 			if u.Kind == stages.EventResult {
 				if u.Result.IsFinal && len(u.Result.Words) > 0 {
-					if u.Channel > 0 {
+					switch {
+					case u.Channel > 0:
 						seg.AddChannel(u.Channel, u.Result)
-					} else {
+					case u.Temporary:
+						seg.AddTemporary(u.Result)
+					default:
 						seg.Add(u.Result)
 					}
 					if !armed {
@@ -115,6 +127,15 @@ func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan
 						armed = true
 					}
 				}
+				continue
+			}
+			if u.Kind == stages.EventPrefixDone {
+				if !u.Temporary {
+					seg.ProfileProcessed()
+				}
+				continue
+			}
+			if u.Temporary {
 				continue
 			}
 			msg, ok := states.next(u)

@@ -71,6 +71,9 @@ type Segmenter struct {
 	scoped      map[streamLabel]int
 	nextSpeaker int
 	channels    bool
+	// Speech profile (speakers.go): the session has one; the main socket
+	// has worked through it.
+	profile, processed bool
 }
 
 // span is a segment under construction. Times are whole milliseconds since
@@ -88,6 +91,8 @@ type span struct {
 	// (SpeechFinal) and has no punctuation of its own, so the pause stands
 	// for the end of a sentence.
 	endpoint bool
+	// profiled: the words came after speech-profile matching ran.
+	profiled bool
 }
 
 // NewSegmenter returns an empty Segmenter. providerName fills each
@@ -128,24 +133,29 @@ func NewSegmenter(cfg SegmenterConfig, providerName string, newID func() string)
 // The earliest word buffered at the first Flush defines time 0 of the
 // conversation; a word added later that starts earlier (a late result) is
 // clamped to 0.
-func (s *Segmenter) Add(r stages.Result) {
+func (s *Segmenter) Add(r stages.Result) { s.add(r, false) }
+
+// add is Add, or AddTemporary for a result of a speech-profile session's
+// temporary socket.
+func (s *Segmenter) add(r stages.Result, temporary bool) {
 	if !r.IsFinal {
 		return
 	}
 	start := 0
 	for i := 1; i <= len(r.Words); i++ {
 		if i == len(r.Words) || r.Words[i].Speaker != r.Words[start].Speaker {
-			s.addRun(r.Words[start:i], s.speakerOf(r.Stream, r.Words[start].Speaker), false,
-				i == len(r.Words) && r.SpeechFinal)
+			id, user := s.speakerOf(r.Stream, r.Words[start].Speaker, temporary)
+			s.addRun(r.Words[start:i], id, user, s.processed && !temporary, i == len(r.Words) && r.SpeechFinal)
 			start = i
 		}
 	}
 }
 
 // addRun buffers one speaker's run of words as a new segment of speaker
-// (the session's speaker id) and isUser; endpoint says the speaker paused
-// after its last word.
-func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, endpoint bool) {
+// (the session's speaker id) and isUser; profiled says speech-profile
+// matching ran for it; endpoint says the speaker paused after its last
+// word.
+func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, profiled, endpoint bool) {
 	size, first, endSec := -1, -1, math.Inf(-1)
 	for k, w := range run {
 		if t := wordText(w); t != "" {
@@ -176,6 +186,7 @@ func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, endpoint bool
 		text:      b.String(),
 		speakerID: speaker,
 		isUser:    isUser,
+		profiled:  profiled,
 		startMs:   start,
 		endMs:     max(start, secToMs(endSec)),
 		endpoint:  endpoint && bare(run),
@@ -324,7 +335,7 @@ func (s *Segmenter) export(sp *span) stages.Segment {
 		Start:                  float64(sp.startMs) / 1000,
 		End:                    float64(sp.endMs) / 1000,
 		Translations:           []stages.Translation{},
-		SpeechProfileProcessed: false, // no speech-profile matching yet
+		SpeechProfileProcessed: sp.profiled,
 		STTProvider:            s.provider,
 	}
 }
