@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,24 +18,33 @@ import (
 )
 
 // socketKinds are the session graphs whose upstream sockets go through
-// the connector stage: the main socket, and every channel socket of a
-// two-channel session.
+// the connector stage: the main socket, every channel socket of a
+// two-channel session, and a speech-profile session's main and temporary
+// sockets.
 var socketKinds = []struct {
 	name    string
 	query   string
 	sockets int
+	profile bool
 }{
-	{"main", "sample_rate=16000&codec=pcm16", 1},
-	{"two channels", "sample_rate=16000&codec=pcm16&channels=2", 2},
+	{"main", "sample_rate=16000&codec=pcm16", 1, false},
+	{"two channels", "sample_rate=16000&codec=pcm16&channels=2", 2, false},
+	{"speech profile", "sample_rate=16000&codec=pcm16&uid=u-1", 2, true},
 }
 
 // kindGateway is a gateway whose connectors retry quickly: 2 dials, 100
-// to 400 ms apart (two sockets' failures, 4, stay under the breaker's 5).
-func kindGateway(t *testing.T) *gateway {
+// to 400 ms apart (two sockets' failures, 4, stay under the breaker's 5);
+// with profile, user u-1 has a speech profile.
+func kindGateway(t *testing.T, profile bool) *gateway {
 	t.Helper()
-	return newGateway(t, pipeline.Config{Connector: connector.Config{
+	cfg := pipeline.Config{Connector: connector.Config{
 		Backoff: retry.BackoffConfig{BaseMs: 100, CapMs: 400, Attempts: 2},
-	}}, true)
+	}}
+	if profile {
+		cfg.ProfilesDir, cfg.ProfilePrefixMs = t.TempDir(), 1000
+		writeWAV(t, filepath.Join(cfg.ProfilesDir, "u-1.wav"), 16000, stagestest.PCM(0, 8000))
+	}
+	return newGateway(t, cfg, true)
 }
 
 var unavailable = &stages.UpstreamError{HTTPStatus: 503, Code: "UNAVAILABLE"}
@@ -48,7 +58,7 @@ func TestSocketKindsConnectorBehaviours(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Run("first success", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					g := kindGateway(t)
+					g := kindGateway(t, kind.profile)
 					c := g.dial(t, kind.query, testKey)
 					statuses(t, c)
 					for range kind.sockets {
@@ -61,7 +71,7 @@ func TestSocketKindsConnectorBehaviours(t *testing.T) {
 			})
 			t.Run("retries", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					g := kindGateway(t)
+					g := kindGateway(t, kind.profile)
 					c := g.dial(t, kind.query, testKey)
 					statuses(t, c)
 					for range kind.sockets {
@@ -76,7 +86,7 @@ func TestSocketKindsConnectorBehaviours(t *testing.T) {
 			})
 			t.Run("client gone during the first dial", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					g := kindGateway(t)
+					g := kindGateway(t, kind.profile)
 					c := g.dial(t, kind.query, testKey)
 					statuses(t, c)
 					var dials []*stagestest.Dial
@@ -96,7 +106,7 @@ func TestSocketKindsConnectorBehaviours(t *testing.T) {
 			})
 			t.Run("client gone between retries", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					g := kindGateway(t)
+					g := kindGateway(t, kind.profile)
 					c := g.dial(t, kind.query, testKey)
 					statuses(t, c)
 					for range kind.sockets {
@@ -113,7 +123,7 @@ func TestSocketKindsConnectorBehaviours(t *testing.T) {
 			})
 			t.Run("attempts exhausted", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					g := kindGateway(t)
+					g := kindGateway(t, kind.profile)
 					c := g.dial(t, kind.query, testKey)
 					statuses(t, c)
 					for range 2 * kind.sockets {
