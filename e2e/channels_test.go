@@ -203,3 +203,27 @@ func TestTwoChannelSession(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoChannelClientLeavingMidDialAbortsBoth: while both channels'
+// upgrades hang at the emulator, the client leaves: both dials are
+// abandoned at once (the emulator sees both clients go) and none is made
+// again.
+func TestTwoChannelClientLeavingMidDialAbortsBoth(t *testing.T) {
+	emu, dgURL := startEmulator(t, emulate.Config{Faults: emulate.Faults{HandshakeDelayMs: 60_000}})
+	srv, url := startGateway(t, dgURL, pipeline.Config{})
+	c := dialClient(t, url+"?sample_rate=16000&codec=pcm16&channels=2")
+	c.ReadUntil(t, 10*time.Second, func(c *client) bool { return len(c.Statuses) == 3 })
+	deadline := time.Now().Add(10 * time.Second)
+	for emu.Stats().UpgradeAttempts < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling the emulator's counters
+	}
+	td.Require(t).Cmp(emu.Stats().UpgradeAttempts, int64(2), "both channels are dialing")
+	left := time.Now()
+	td.CmpNoError(t, c.Conn.Close(websocket.StatusNormalClosure, ""))
+	for srv.Sessions() > 0 && time.Since(left) < 10*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	td.Cmp(t, srv.Sessions(), 0)
+	td.Cmp(t, time.Since(left), td.Lt(2*time.Second), "both dials abandoned at once, not after the 60 s handshake")
+	td.Cmp(t, emu.Stats().UpgradeAttempts, int64(2), "no dial after the client left")
+}
