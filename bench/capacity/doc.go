@@ -69,6 +69,30 @@
 // measured (see Latency added); the plot is then not copied to
 // bench/capacity.png unless -png is given.
 //
+// -channels N (1 by default, at most 8) makes every session a
+// multi-channel one: the listen URL says channels=N, and each frame time
+// sends N binary frames [channel id][payload] (ids 1..N, one after the
+// other), channel 1's payload the frame the single-channel session sends,
+// channel c's the frame (c-1)·⌊loop/N⌋ frames further on in the loop (with
+// two, half the loop: 19.1 s of the stretched conversation), so that the
+// channels do not speak in step (see channelShift). The stamp is written
+// into the payload, after the id byte (see channelFrame): the gateway and
+// the relay send the payload alone upstream, one upstream socket per
+// channel, where the upstream finds the stamp at the start of the frame as
+// with one channel. Each socket keeps its own frame sequence (the gate's
+// pre-roll is found per socket) and its own Results. The bare relay reads
+// channels=N too and does the same: N upstream sockets per client
+// session, the client's frames demuxed by their id byte, every socket's
+// text frames to the client. With N > 1, sessions are client sessions,
+// frames are channel frames (N per frame time), a level passes with N
+// upstream streams per session, the CPU per audio-second is per
+// channel-audio-second (÷ sessions·N), RSS per session per client
+// session, and the tables carry the channel count and an "upstream
+// sockets" column; with one channel all is as before (no id byte,
+// channels=1, the same tables). Result stamp words of different channels'
+// sockets may reach the client out of order, so with N > 1 a word is new
+// when not seen before (see seenWords).
+//
 // Measurement starts 2 s after the last session started and lasts -window
 // (15 s); frames and results are counted by the time they were sent.
 //

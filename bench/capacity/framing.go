@@ -110,9 +110,40 @@ func (fr *framing) isDefault() bool {
 	return fr.Codec == string(ingest.CodecPCM16) && fr.Dur == defaultFrameMs*time.Millisecond
 }
 
-// listenPath is the gateway's listen path and query for fr's audio.
-func (fr *framing) listenPath() string {
-	return fmt.Sprintf("/v4/listen?language=en&sample_rate=%d&codec=%s&channels=1", sampleRate, fr.Codec)
+// maxChannels is the most channels a session may have (the gateway's
+// pipeline.MaxChannels; -channels).
+const maxChannels = 8
+
+// listenPath is the gateway's listen path and query for fr's audio in
+// sessions of channels channels.
+func (fr *framing) listenPath(channels int) string {
+	return fmt.Sprintf("/v4/listen?language=en&sample_rate=%d&codec=%s&channels=%d", sampleRate, fr.Codec, channels)
+}
+
+// channelShift is where in a loop of loopFrames frames channel c (0 to
+// channels-1) of a session is, ahead of its channel 0:
+// c·⌊loopFrames/channels⌋ frames (channel 2 of two: half the loop, 19.1 s
+// of the stretched conversation at 100 ms frames), so that the channels
+// do not speak in step. Channel 0 is the session's single-channel audio.
+func channelShift(c, channels, loopFrames int) int {
+	return c * (loopFrames / channels)
+}
+
+// channelFrame builds in buf the message channel c (0-based) of a session
+// of channels channels sends with payload: payload itself with one
+// channel, [c+1][payload] with more (the gateway's multi-channel frame).
+// pcm is the payload's place in msg, where a stamp goes (one byte in with
+// several channels; the gateway and the relay pass the payload alone
+// upstream, so the stamp is found at its start there). buf holds at least
+// len(payload)+1 bytes.
+func channelFrame(buf []byte, channels, c int, payload []byte) (msg, pcm []byte) {
+	if channels <= 1 {
+		msg = buf[:copy(buf, payload)]
+		return msg, msg
+	}
+	buf[0] = byte(c + 1)
+	msg = buf[:1+copy(buf[1:], payload)]
+	return msg, msg[1:]
 }
 
 // everyFrames is how many frames of fr last about ms milliseconds (at

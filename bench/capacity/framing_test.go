@@ -69,7 +69,7 @@ func TestPCMFraming(t *testing.T) {
 		td.CmpTrue(t, fr.isDefault() == (ms == 100))
 		td.Cmp(t, fr.everyFrames(1000), 1000/ms, "a Results a second of audio")
 		td.Cmp(t, fr.everyFrames(gate.DefaultPrerollMs), (gate.DefaultPrerollMs+ms-1)/ms)
-		td.Cmp(t, fr.listenPath(), "/v4/listen?language=en&sample_rate=16000&codec=pcm16&channels=1")
+		td.Cmp(t, fr.listenPath(1), "/v4/listen?language=en&sample_rate=16000&codec=pcm16&channels=1")
 	}
 	_, err = newFraming(context.Background(), "pcm16", 5, conv, "../..")
 	td.CmpString(t, err, "-frame-ms: 5 is not between 10 and 1000")
@@ -93,7 +93,7 @@ func TestOpusFraming(t *testing.T) {
 	td.Cmp(t, fr.LoopFrames, len(conv.PCM)/640, "the stretched loop in whole packets")
 	td.Cmp(t, fr.everyFrames(1000), 50)
 	td.Cmp(t, fr.everyFrames(gate.DefaultPrerollMs), 15)
-	td.Cmp(t, fr.listenPath(), td.Contains("&codec=opus_fs320&"))
+	td.Cmp(t, fr.listenPath(1), td.Contains("&codec=opus_fs320&"))
 	td.Cmp(t, slices.IndexFunc(fr.Frames, func(p []byte) bool { return len(p) < ingest.MinAudioFrameBytes }), -1,
 		"no packet short enough for the gateway to take it for a ping answer")
 }

@@ -50,10 +50,11 @@ func (h *harness) runLevel(kind string, n int, purpose string, ackLagMs int, win
 	from := start.Add(ramp + o.warm)
 	to := from.Add(window)
 	spec := loadSpec{
-		URL: "ws://" + tgt.addr + h.fr.listenPath(), Key: clientKey,
+		URL: "ws://" + tgt.addr + h.fr.listenPath(o.channels), Key: clientKey,
 		Sessions: n, Start: start, Ramp: ramp, Frames: h.fr.Frames, FrameDur: h.fr.Dur, Stamp: h.fr.Stamped,
-		Stop: to.Add(o.tail),
-		From: from.UnixNano(), To: to.UnixNano(),
+		Channels: o.channels,
+		Stop:     to.Add(o.tail),
+		From:     from.UnixNano(), To: to.UnixNano(),
 	}
 	type measured struct {
 		a, b         snap
@@ -135,8 +136,8 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	done := make(chan struct{})
 	ramp := min(max(time.Duration(n)*5*time.Millisecond, time.Second), h.o.maxRamp)
 	spec := loadSpec{
-		URL: "ws://" + tgt.addr + h.fr.listenPath(), Key: clientKey,
-		Sessions: n, Start: time.Now(), Ramp: ramp, Frames: h.fr.Frames, FrameDur: h.fr.Dur,
+		URL: "ws://" + tgt.addr + h.fr.listenPath(h.o.channels), Key: clientKey,
+		Sessions: n, Start: time.Now(), Ramp: ramp, Frames: h.fr.Frames, FrameDur: h.fr.Dur, Channels: h.o.channels,
 		Stop: time.Now().Add(ramp + 30*time.Second + h.o.idleHold + time.Minute),
 		Idle: true, Done: done, Ready: &ready,
 	}
@@ -144,6 +145,15 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	go func() { lrc <- runLoad(spec) }()
 	deadline := time.Now().Add(ramp + 30*time.Second)
 	for ready.Load() < int64(n) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// With several channels, "ready" may come before every channel's
+	// upstream stream is open: wait for all of them too.
+	sockets := int64(n * h.o.channels)
+	for h.o.channels > 1 && time.Now().Before(deadline) {
+		if rep, err := fetchReportWait(up.addr, 0, 1, 0); err != nil || rep.StillOpen >= sockets {
+			break
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	readyAt := time.Now()
@@ -179,6 +189,10 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 	if err == nil {
 		r.UpstreamStreams = rep.Streams
 	}
+	if h.o.channels > 1 && r.UpstreamStreams != sockets {
+		r.Pass = false
+		r.Why = append(r.Why, fmt.Sprintf("%d upstream streams for %d sessions of %d channels", r.UpstreamStreams, n, h.o.channels))
+	}
 	r.LogWarnings, r.LogSamples = tgt.logWarnings()
 	h.res.Runs = append(h.res.Runs, r)
 	fmt.Println(r.line())
@@ -186,9 +200,15 @@ func (h *harness) runIdle(kind string, n int) (*Run, error) {
 }
 
 func fetchReport(upAddr string, from, to int64) (upstreamReport, error) {
+	return fetchReportWait(upAddr, from, to, 15000)
+}
+
+// fetchReportWait is fetchReport waiting at most waitMs for the streams to
+// end (0: report at once, StillOpen counting the open streams).
+func fetchReportWait(upAddr string, from, to int64, waitMs int) (upstreamReport, error) {
 	var rep upstreamReport
 	c := &http.Client{Timeout: 60 * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://%s/report?from=%d&to=%d&wait_ms=15000", upAddr, from, to))
+	resp, err := c.Get(fmt.Sprintf("http://%s/report?from=%d&to=%d&wait_ms=%d", upAddr, from, to, waitMs))
 	if err != nil {
 		return rep, fmt.Errorf("upstream report: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,12 @@ type loadSpec struct {
 	Frames   [][]byte
 	FrameDur time.Duration
 	Stamp    bool
+	// Channels per session (0 or 1: one, frames as they are). With more,
+	// each frame time sends one message per channel, [id][payload] with
+	// ids 1..Channels (see channelFrame), channel c's payload the frame
+	// channelShift(c, ...) further on in the loop; each message is
+	// stamped (in its payload) and counted as a frame.
+	Channels int
 	// Stop: no frame is scheduled at or after it; then each session closes
 	// with 1000.
 	Stop time.Time
@@ -55,7 +62,8 @@ const offsetStride = 37
 type loadResult struct {
 	Dialed, Failed int
 	Failures       []string // the first few
-	// Sent counts frames sent in the window, SentAll every frame sent;
+	// Sent counts frames sent in the window, SentAll every frame sent
+	// (channel frames: Channels a frame time);
 	// MaxLateMs is how far behind
 	// its schedule the latest of them was sent (the window only; WarmLateMs
 	// for the frames before it).
@@ -127,7 +135,8 @@ type loadSession struct {
 
 	// Reader's, read by run after the reader ended.
 	readErr  error
-	maxSeen  int64
+	seen     seenWords
+	fresh    []int64 // the current text frame's new stamp words (reused)
 	resultNs []int64
 	batched  int
 	ready    bool
@@ -182,7 +191,12 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 	for _, f := range spec.Frames {
 		maxBytes = max(maxBytes, len(f))
 	}
-	buf := make([]byte, maxBytes)
+	channels := max(spec.Channels, 1)
+	buf := make([]byte, maxBytes+1) // room for a channel id
+	starts := make([]int, channels) // each channel's place in the loop
+	for c := range starts {
+		starts[c] = s.frame0 + channelShift(c, channels, len(spec.Frames))
+	}
 	t0 := time.Now()
 	for k := 0; ; k++ {
 		due := t0.Add(time.Duration(k) * spec.FrameDur)
@@ -197,26 +211,28 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 			}
 			time.Sleep(d)
 		}
-		// A copy: the frames are every session's, and a stamp is this one's.
-		msg := buf[:copy(buf, spec.Frames[(s.frame0+k)%len(spec.Frames)])]
-		now := time.Now()
-		ns := now.UnixNano()
-		if spec.Stamp {
-			putStamp(msg, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
-		}
-		late := int64(now.Sub(due))
-		if d := due.UnixNano(); d >= spec.From && d < spec.To {
-			s.maxLate = max(s.maxLate, late)
-		} else if d < spec.From {
-			s.warmLate = max(s.warmLate, late)
-		}
-		if err := s.conn.Write(ctx, websocket.MessageBinary, msg); err != nil {
-			s.err = fmt.Errorf("write: %w", err)
-			return
-		}
-		s.sentAll++
-		if ns >= spec.From && ns < spec.To {
-			s.sent++
+		for c, start := range starts {
+			// A copy: the frames are every session's, and a stamp is this one's.
+			msg, pcm := channelFrame(buf, channels, c, spec.Frames[(start+k)%len(spec.Frames)])
+			now := time.Now()
+			ns := now.UnixNano()
+			if spec.Stamp {
+				putStamp(pcm, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
+			}
+			late := int64(now.Sub(due))
+			if d := due.UnixNano(); d >= spec.From && d < spec.To {
+				s.maxLate = max(s.maxLate, late)
+			} else if d < spec.From {
+				s.warmLate = max(s.warmLate, late)
+			}
+			if err := s.conn.Write(ctx, websocket.MessageBinary, msg); err != nil {
+				s.err = fmt.Errorf("write: %w", err)
+				return
+			}
+			s.sentAll++
+			if ns >= spec.From && ns < spec.To {
+				s.sent++
+			}
 		}
 	}
 }
@@ -229,6 +245,7 @@ func (s *loadSession) read() {
 	spec := s.spec
 	ctx := context.Background()
 	buf := make([]byte, 0, 4096)
+	s.seen.multi = spec.Channels > 1
 	for {
 		typ, r, err := s.conn.Reader(ctx)
 		if err == nil {
@@ -257,21 +274,63 @@ func (s *loadSession) read() {
 				spec.Ready.Add(1)
 			}
 		}
-		first := true
+		s.fresh = s.fresh[:0]
 		scanStampWords(buf, func(ns int64) {
-			if ns <= s.maxSeen {
-				return // a segment's older words, sent again
+			if s.seen.fresh(ns) { // else a segment's older words, sent again
+				s.fresh = append(s.fresh, ns)
 			}
-			s.maxSeen = ns
-			oldest := first
-			first = false
+		})
+		if len(s.fresh) == 0 {
+			continue
+		}
+		oldest := slices.Min(s.fresh)
+		for _, ns := range s.fresh {
 			switch {
 			case ns < spec.From || ns >= spec.To:
-			case oldest:
+			case ns == oldest:
 				s.resultNs = append(s.resultNs, now-ns)
 			default:
 				s.batched++
 			}
-		})
+		}
 	}
+}
+
+// seenWords tells a session's new stamp words from those of segments sent
+// again. One upstream socket's words rise (the upstream's clock), so with
+// one channel a word is new when it is later than every word seen, and
+// the first new word of a text frame is its oldest. Several channels'
+// sockets answer independently, so their words may arrive out of order:
+// with multi, a word is new when it was not seen before and is less than
+// a minute older than the newest (a set, pruned of words older than that).
+type seenWords struct {
+	multi  bool
+	newest int64
+	set    map[int64]struct{}
+}
+
+func (w *seenWords) fresh(ns int64) bool {
+	if !w.multi {
+		if ns <= w.newest {
+			return false
+		}
+		w.newest = ns
+		return true
+	}
+	if _, ok := w.set[ns]; ok || ns < w.newest-60e9 {
+		return false
+	}
+	if w.set == nil {
+		w.set = make(map[int64]struct{})
+	}
+	if len(w.set) >= 1024 {
+		for old := range w.set {
+			if old < w.newest-60e9 {
+				delete(w.set, old)
+			}
+		}
+	}
+	w.set[ns] = struct{}{}
+	w.newest = max(w.newest, ns)
+	return true
 }

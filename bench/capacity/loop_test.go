@@ -30,18 +30,18 @@ func testFraming(t *testing.T, codec string, frameMs int) *framing {
 	return fr
 }
 
-// loopback runs a short load of fr's frames through target (whose
-// upstream is up) and returns what the load generator and the upstream
-// measured.
-func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framing) (loadResult, upstreamReport) {
+// loopback runs a short load of fr's frames, in sessions of channels
+// channels, through target (whose upstream is up) and returns what the
+// load generator and the upstream measured.
+func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framing, channels int) (loadResult, upstreamReport) {
 	t.Helper()
 	start := time.Now().Add(50 * time.Millisecond)
 	from := start.Add(400 * time.Millisecond)
 	to := from.Add(1500 * time.Millisecond)
 	lr := runLoad(loadSpec{
-		URL: "ws" + strings.TrimPrefix(targetURL, "http") + fr.listenPath(),
+		URL: "ws" + strings.TrimPrefix(targetURL, "http") + fr.listenPath(channels),
 		Key: clientKey, Sessions: 3, Start: start, Ramp: 100 * time.Millisecond,
-		Frames: fr.Frames, FrameDur: fr.Dur, Stamp: fr.Stamped,
+		Frames: fr.Frames, FrameDur: fr.Dur, Stamp: fr.Stamped, Channels: channels,
 		Stop: to.Add(2 * time.Second), From: from.UnixNano(), To: to.UnixNano(),
 	})
 	resp, err := http.Get(upSrv.URL + "/report?wait_ms=5000&from=" + strconv.FormatInt(from.UnixNano(), 10) +
@@ -53,14 +53,14 @@ func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framin
 	return lr, rep
 }
 
-func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, minResultMs float64) {
+func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, channels int, minResultMs float64) {
 	t.Helper()
 	td.Cmp(t, lr.Failed, 0, "failures: %v", lr.Failures)
-	perSec := int(fr.FramesPerSec)
-	td.Cmp(t, lr.Sent, td.Between(3*perSec, 3*perSec*16/10), "3 sessions, 1.5 s of frames (fewer on a loaded machine)")
+	perSec := int(fr.FramesPerSec) * channels
+	td.Cmp(t, lr.Sent, td.Between(3*perSec, 3*perSec*16/10), "3 sessions, 1.5 s of frames per channel (fewer on a loaded machine)")
 	td.Cmp(t, rep.AudioFrames, int64(lr.SentAll), "every frame of the run arrived upstream")
 	td.Cmp(t, rep.Preroll, 0)
-	td.Cmp(t, rep.Streams, int64(3))
+	td.Cmp(t, rep.Streams, int64(3*channels), "an upstream socket per channel")
 	td.Cmp(t, rep.StillOpen, int64(0))
 	if fr.Stamped {
 		td.Cmp(t, rep.Frames, lr.Sent, "every frame of the window arrived upstream")
@@ -70,6 +70,9 @@ func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, min
 		td.Cmp(t, rep.Frames, 0, "no stamp survives a codec")
 	}
 	td.Cmp(t, len(lr.ResultNs), td.Gte(1), "a Results per second of audio per session")
+	if channels > 1 {
+		td.Cmp(t, len(lr.ResultNs)+lr.Batched, td.Gte(3*channels), "results of every channel's socket")
+	}
 	for _, ns := range lr.ResultNs {
 		td.Cmp(t, float64(ns)/1e6, td.Between(minResultMs, minResultMs+5000))
 	}
@@ -77,22 +80,36 @@ func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, min
 
 // The framings the loop tests run: the first runs' pcm16 in 100 ms
 // frames, pcm16 in 20 ms frames, and Opus in 20 ms packets (libopus, or
-// the fixture without -tags libcodecs).
-var loopFramings = []struct {
-	codec   string
-	frameMs int
-}{{"pcm16", 100}, {"pcm16", 20}, {"opus_fs320", defaultFrameMs}}
+// the fixture without -tags libcodecs); and two-channel sessions of pcm16
+// in 100 ms frames and of Opus.
+var loopFramings = []loopFraming{
+	{"pcm16", 100, 1}, {"pcm16", 20, 1}, {"opus_fs320", defaultFrameMs, 1},
+	{"pcm16", 100, 2}, {"opus_fs320", defaultFrameMs, 2},
+}
+
+type loopFraming struct {
+	codec    string
+	frameMs  int
+	channels int
+}
+
+func (f loopFraming) name() string {
+	if f.channels > 1 {
+		return fmt.Sprintf("%s-%d-%dch", f.codec, f.frameMs, f.channels)
+	}
+	return fmt.Sprintf("%s-%d", f.codec, f.frameMs)
+}
 
 func TestRelayLoop(t *testing.T) {
 	for _, f := range loopFramings {
-		t.Run(fmt.Sprintf("%s-%d", f.codec, f.frameMs), func(t *testing.T) {
+		t.Run(f.name(), func(t *testing.T) {
 			fr := testFraming(t, f.codec, f.frameMs)
 			up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}))
 			defer up.Close()
 			rl := httptest.NewServer(&relay{upstreamURL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", key: upstreamKey})
 			defer rl.Close()
-			lr, rep := loopback(t, up, rl.URL, fr)
-			checkLoop(t, lr, rep, fr, 0)
+			lr, rep := loopback(t, up, rl.URL, fr, f.channels)
+			checkLoop(t, lr, rep, fr, f.channels, 0)
 			if !fr.Stamped {
 				td.Cmp(t, rep.AudioBytes, td.Lt(int64(lr.SentAll*fr.MaxBytes+1)), "the relay forwards the packets as they are")
 			}
@@ -105,7 +122,7 @@ func TestRelayLoop(t *testing.T) {
 // the upstream receives PCM, one message a packet.
 func TestGatewayLoop(t *testing.T) {
 	for _, f := range loopFramings {
-		t.Run(fmt.Sprintf("%s-%d", f.codec, f.frameMs), func(t *testing.T) {
+		t.Run(f.name(), func(t *testing.T) {
 			fr := testFraming(t, f.codec, f.frameMs)
 			up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}))
 			defer up.Close()
@@ -116,8 +133,8 @@ func TestGatewayLoop(t *testing.T) {
 			td.Require(t).CmpNoError(err)
 			gw := httptest.NewServer(srv)
 			defer gw.Close()
-			lr, rep := loopback(t, up, gw.URL, fr)
-			checkLoop(t, lr, rep, fr, 600)
+			lr, rep := loopback(t, up, gw.URL, fr, f.channels)
+			checkLoop(t, lr, rep, fr, f.channels, 600)
 			if !fr.Stamped {
 				td.Cmp(t, rep.AudioBytes, int64(lr.SentAll*2*sampleRate*20/1000), "each packet decoded to 20 ms of PCM")
 			}

@@ -31,6 +31,7 @@ type options struct {
 	pauseFrames    int
 	codec          string
 	frameMs        int
+	channels       int  // per session: channels=N, one upstream socket each
 	pngSet         bool // -png was given: copy the plot whatever the framing
 	maxOutside     float64
 	outsideRetries int
@@ -69,6 +70,9 @@ func parseOptions(args []string) (*options, error) {
 		"or a device codec (opus, opus_fs320, mulaw8, mulaw16, lc3, lc3_fs1030, aac), one packet per frame at the packet's "+
 		"duration, encoded once with client.Encode (libopus and liblc3 need -tags libcodecs) or read from fixtures/codecs")
 	fs.IntVar(&o.frameMs, "frame-ms", defaultFrameMs, "pcm16 and pcm8 only: the frame, ms (10 to 1000); a device codec's frame is its packet")
+	fs.IntVar(&o.channels, "channels", 1, fmt.Sprintf("channels per session (1 to %d): the listen URL's channels=; with 2 or more "+
+		"each frame time sends one [channel id][payload] frame per channel (ids 1..N, the same audio, channel c shifted "+
+		"c·⌊loop/N⌋ frames later in the loop), and the target opens one upstream socket per channel (the relay too)", maxChannels))
 	fs.StringVar(&gatewayEnv, "gateway-env", "", "extra environment of earshot serve, comma-separated KEY=VALUE (e.g. GOGC=400); "+
 		"a GOMAXPROCS here wins over -pin's GOMAXPROCS=1")
 	fs.BoolVar(&o.pin, "pin", true, "pin the target (earshot serve or the relay) to the first CPU with GOMAXPROCS=1, and the upstream "+
@@ -89,6 +93,9 @@ func parseOptions(args []string) (*options, error) {
 	})
 	if frameMsSet && o.codec != "pcm16" && o.codec != "pcm8" {
 		return nil, fmt.Errorf("-frame-ms: for pcm16 and pcm8 only; %s sends one packet per frame at the packet's duration", o.codec)
+	}
+	if o.channels < 1 || o.channels > maxChannels {
+		return nil, fmt.Errorf("-channels: %d is not between 1 and %d", o.channels, maxChannels)
 	}
 	var err error
 	if o.levels, err = parseInts(levels); err != nil {

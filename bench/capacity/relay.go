@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,19 +21,71 @@ import (
 // buffer, a context without a Done channel on the data path, teardown by
 // closing both connections), so the ratio to it is the gateway's whole
 // overhead over the cheapest relay this library allows.
+//
+// The one parameter it reads is the listen URL's channels=N (1 when
+// absent): with N of 2 or more it dials N upstream streams, one per
+// channel as the gateway does, and demuxes the client's binary frames by
+// their first byte (the channel id, 1..N): the payload after it goes to
+// that channel's stream; a frame with another id, or the id alone, is
+// dropped. Every stream's text frames go to the client (one writer
+// goroutine per stream; the library allows concurrent writes).
 type relay struct {
 	upstreamURL string
 	key         string // sent upstream as "Authorization: Token <key>"
 }
 
 func (rl *relay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	channels := 1
+	if v := r.URL.Query().Get("channels"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxChannels {
+			http.Error(w, "bad channels", http.StatusBadRequest)
+			return
+		}
+		channels = n
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(1 << 20)
+	ups := make([]*websocket.Conn, 0, channels)
+	defer func() {
+		for _, up := range ups {
+			_ = up.CloseNow()
+		}
+	}()
+	for range channels {
+		up, err := rl.dial()
+		if err != nil {
+			_ = c.Close(websocket.StatusInternalError, "upstream unavailable")
+			return
+		}
+		ups = append(ups, up)
+	}
+	var wg sync.WaitGroup
+	for _, up := range ups {
+		wg.Go(func() {
+			pump(up, c, websocket.MessageText)
+			_ = c.CloseNow()
+		})
+	}
+	if channels == 1 {
+		pump(c, ups[0], websocket.MessageBinary)
+	} else {
+		demux(c, ups)
+	}
+	for _, up := range ups {
+		_ = up.CloseNow()
+	}
+	wg.Wait()
+}
+
+// dial opens one upstream stream.
+func (rl *relay) dial() (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	hdr := http.Header{}
 	if rl.key != "" {
 		hdr.Set("Authorization", "Token "+rl.key)
@@ -39,22 +93,11 @@ func (rl *relay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	up, _, err := websocket.Dial(dctx, rl.upstreamURL, &websocket.DialOptions{
 		HTTPHeader: hdr, CompressionMode: websocket.CompressionDisabled,
 	})
-	cancel()
 	if err != nil {
-		_ = c.Close(websocket.StatusInternalError, "upstream unavailable")
-		return
+		return nil, err
 	}
-	defer up.CloseNow()
 	up.SetReadLimit(1 << 20)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		pump(up, c, websocket.MessageText)
-		_ = c.CloseNow()
-	}()
-	pump(c, up, websocket.MessageBinary)
-	_ = up.CloseNow()
-	<-done
+	return up, nil
 }
 
 // pump copies messages of type typ from src to dst until either fails.
@@ -73,6 +116,28 @@ func pump(src, dst *websocket.Conn, typ websocket.MessageType) {
 			continue
 		}
 		if err := dst.Write(ctx, t, buf); err != nil {
+			return
+		}
+	}
+}
+
+// demux copies src's binary messages [id][payload] to dsts[id-1] as the
+// payload alone, until src or a dst fails; other messages are dropped.
+func demux(src *websocket.Conn, dsts []*websocket.Conn) {
+	ctx := context.Background()
+	buf := make([]byte, 0, frameBytes+64)
+	for {
+		t, r, err := src.Reader(ctx)
+		if err != nil {
+			return
+		}
+		if buf, err = readall.Append(buf[:0], r); err != nil {
+			return
+		}
+		if t != websocket.MessageBinary || len(buf) < 2 || buf[0] == 0 || int(buf[0]) > len(dsts) {
+			continue
+		}
+		if err := dsts[buf[0]-1].Write(ctx, t, buf[1:]); err != nil {
 			return
 		}
 	}

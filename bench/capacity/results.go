@@ -45,6 +45,8 @@ type settings struct {
 	Levels        []int    `json:"levels"`
 	GateLevels    []int    `json:"gate_levels"`
 	GatewayEnv    []string `json:"gateway_env,omitempty"`
+	// Channels per session (-channels): each has its own upstream socket.
+	Channels int `json:"channels"`
 	// -pin: the target ran on TargetCPUList with GOMAXPROCS=1 (unless
 	// GatewayEnv set it for earshot serve), the upstream and the harness
 	// on LoadCPUList. TargetCPUs is the count of CPUs the target could
@@ -73,7 +75,7 @@ func newResults(o *options, conv *conversation, fr *framing, load float64, pin *
 			FlushHoldMs: fanout.DefaultFlushIntervalMs, ResultEvery: fr.everyFrames(1000),
 			PrerollFrames: fr.everyFrames(gate.DefaultPrerollMs),
 			Levels:        o.levels, GateLevels: o.gateLevels, GatewayEnv: o.gatewayEnv,
-			TargetCPUs: m.Cores,
+			Channels: max(o.channels, 1), TargetCPUs: m.Cores,
 		},
 	}
 	if pin != nil {
@@ -85,8 +87,11 @@ func newResults(o *options, conv *conversation, fr *framing, load float64, pin *
 
 // Run is one level of one configuration.
 type Run struct {
-	Config   string `json:"config"`
+	Config string `json:"config"`
+	// Sessions are client sessions, of Channels channels each (one
+	// upstream socket per channel: Sessions·Channels upstream streams).
 	Sessions int    `json:"sessions"`
+	Channels int    `json:"channels"`
 	Purpose  string `json:"purpose"`
 	Pass     bool   `json:"pass"`
 	// Spoiled: the rest of the machine used -max-outside cores or more
@@ -94,6 +99,7 @@ type Run struct {
 	Spoiled bool     `json:"spoiled,omitempty"`
 	Why     []string `json:"why,omitempty"`
 
+	// AudioSec is channel-audio: sessions × channels × window.
 	WindowSec float64 `json:"window_sec"`
 	AudioSec  float64 `json:"audio_sec"`
 
@@ -103,7 +109,8 @@ type Run struct {
 	FrameMs float64 `json:"frame_ms"`
 	Stamped bool    `json:"stamped"`
 
-	// Client → upstream: frames sent in the window, and those that
+	// Client → upstream (channel frames: Channels per frame time and
+	// session): frames sent in the window, and those that
 	// arrived upstream; FrameLatency over the live ones, PrerollLatency
 	// over the gate's held pre-roll (gate on).
 	FramesSent    int `json:"frames_sent"`
@@ -138,6 +145,8 @@ type Run struct {
 	HarnessCPUSec  float64 `json:"harness_cpu_sec"`
 	OutsideCores   float64 `json:"outside_cores"`
 	TargetCores    float64 `json:"target_cores"`
+	// CPUPerAudioSec is per second of one channel's audio (per
+	// audio-second with one channel).
 	CPUPerAudioSec float64 `json:"cpu_sec_per_audio_sec"`
 
 	RSSBeforeKB     int64   `json:"rss_before_kb"`
@@ -168,8 +177,9 @@ type Run struct {
 // fill computes a streaming run's figures and whether it passed.
 func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b snap,
 	rssEnd, rssPeak int64, window time.Duration, o *options) {
+	ch := max(r.Channels, 1)
 	r.WindowSec = window.Seconds()
-	r.AudioSec = float64(n) * r.WindowSec
+	r.AudioSec = float64(n*ch) * r.WindowSec
 	r.FramesSent, r.FramesArrived, r.PrerollFrames = lr.Sent, rep.Frames, rep.Preroll
 	r.FramesSentAll, r.UpstreamAudioFrames = lr.SentAll, rep.AudioFrames
 	switch {
@@ -199,7 +209,7 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 	r.HarnessCPUSec = b.self - a.self
 	r.OutsideCores = (b.busy - a.busy - r.TargetCPUSec - r.UpstreamCPUSec - r.HarnessCPUSec) / dt
 	r.TargetCores = r.TargetCPUSec / dt
-	r.CPUPerAudioSec = r.TargetCPUSec / (float64(n) * dt)
+	r.CPUPerAudioSec = r.TargetCPUSec / (float64(n*ch) * dt)
 	r.RSSEndKB, r.RSSPeakKB = rssEnd, rssPeak
 	r.RSSPerSessionKB = float64(rssEnd-r.RSSBeforeKB) / float64(n)
 
@@ -218,8 +228,11 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 	case !r.Stamped && rep.AudioFrames != int64(lr.SentAll):
 		why("%d of %d frames of the whole run arrived upstream", rep.AudioFrames, lr.SentAll)
 	}
-	if rep.Streams != int64(n) {
+	switch {
+	case ch == 1 && rep.Streams != int64(n):
 		why("%d upstream streams for %d sessions", rep.Streams, n)
+	case ch > 1 && rep.Streams != int64(n*ch):
+		why("%d upstream streams for %d sessions of %d channels", rep.Streams, n, ch)
 	}
 	switch {
 	case !r.Stamped: // unstamped frames: no frame latency (see framing.Stamped)
@@ -243,16 +256,21 @@ func (r *Run) line() string {
 	if !r.Pass {
 		verdict = "FAIL (" + strings.Join(r.Why, "; ") + ")"
 	}
+	sessions, audio := "sessions", "audio-s"
+	if r.Channels > 1 {
+		sessions = fmt.Sprintf("sessions × %d channels (%d upstream sockets)", r.Channels, r.Sessions*r.Channels)
+		audio = "channel-audio-s"
+	}
 	if r.Purpose == purposeIdle {
-		return fmt.Sprintf("%-8s %5d idle sessions: RSS %.0f → %.0f MB, %.1f KB/session 3 s after the last connected, "+
+		return fmt.Sprintf("%-8s %5d idle %s: RSS %.0f → %.0f MB, %.1f KB/session 3 s after the last connected, "+
 			"%.1f KB/session after %.0f s idle %s",
-			r.Config, r.Sessions, float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSSettlePerSessionKB,
+			r.Config, r.Sessions, sessions, float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSSettlePerSessionKB,
 			r.RSSPerSessionKB, r.IdleHoldS, verdict)
 	}
-	return fmt.Sprintf("%-8s %5d sessions (%s): frame p99 %s ms, result p99 %.2f ms, late %.0f ms, "+
-		"%.2f cores = %.3f CPU-ms/audio-s, RSS %.0f KB/session, upstream %.2f, harness %.2f, outside %.2f cores; %s",
-		r.Config, r.Sessions, r.Purpose, r.frameP99(), r.ResultLatency.P99, r.MaxLateMs,
-		r.TargetCores, r.CPUPerAudioSec*1e3, r.RSSPerSessionKB,
+	return fmt.Sprintf("%-8s %5d %s (%s): frame p99 %s ms, result p99 %.2f ms, late %.0f ms, "+
+		"%.2f cores = %.3f CPU-ms/%s, RSS %.0f KB/session, upstream %.2f, harness %.2f, outside %.2f cores; %s",
+		r.Config, r.Sessions, sessions, r.Purpose, r.frameP99(), r.ResultLatency.P99, r.MaxLateMs,
+		r.TargetCores, r.CPUPerAudioSec*1e3, audio, r.RSSPerSessionKB,
 		r.UpstreamCPUSec/r.WindowSec, r.HarnessCPUSec/r.WindowSec, r.OutsideCores, verdict)
 }
 

@@ -34,6 +34,9 @@ func (h *harness) startTarget(kind, upAddr string) (*child, error) {
 	} else {
 		args = append(args, "--vad-gate", "off")
 	}
+	if h.o.channels > 1 {
+		args = append(args, "--max-channels", strconv.Itoa(h.o.channels))
+	}
 	// -gateway-env comes last: it wins over the pinning's GOMAXPROCS.
 	env := append([]string{"EARSHOT_API_KEYS=" + clientKey, "DEEPGRAM_API_KEY=" + upstreamKey}, h.pin.targetEnv()...)
 	env = append(env, h.o.gatewayEnv...)
@@ -56,7 +59,7 @@ func (h *harness) startLevel(kind string, ackLagMs, n int, purpose string) (up, 
 	}
 	time.Sleep(time.Second)
 	r = &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1(), Pinned: h.pin != nil, TargetCPUs: runtime.NumCPU(),
-		Codec: h.fr.Codec, FrameMs: h.fr.FrameMs, Stamped: h.fr.Stamped}
+		Codec: h.fr.Codec, FrameMs: h.fr.FrameMs, Stamped: h.fr.Stamped, Channels: max(h.o.channels, 1)}
 	if h.pin != nil {
 		r.TargetCPUs = len(h.pin.Target)
 	}

@@ -3,10 +3,14 @@ package main
 // summary is a configuration's capacity.
 type summary struct {
 	Config string `json:"config"`
-	// Largest passing session count, and whether a level above it was
-	// run and failed (false: the search ran out of levels).
-	Sessions    int  `json:"sessions"`
-	FailedAbove bool `json:"failed_above"`
+	// Largest passing session count (client sessions), and whether a
+	// level above it was run and failed (false: the search ran out of
+	// levels). Each session had Channels channels: UpstreamSockets is
+	// Sessions·Channels.
+	Sessions        int  `json:"sessions"`
+	Channels        int  `json:"channels"`
+	UpstreamSockets int  `json:"upstream_sockets"`
+	FailedAbove     bool `json:"failed_above"`
 	// Sessions ÷ PerCoreOf: the target's cores when pinned (1, so the
 	// sessions on the target's one core), all the machine's otherwise.
 	Pinned          bool    `json:"pinned"`
@@ -56,8 +60,9 @@ func (res *results) summarize(o *options) {
 		if best.Pinned && best.TargetCPUs > 0 {
 			cores = best.TargetCPUs
 		}
+		ch := max(best.Channels, 1)
 		s := summary{
-			Config: kind, Sessions: best.Sessions, FailedAbove: failedAbove,
+			Config: kind, Sessions: best.Sessions, Channels: ch, UpstreamSockets: best.Sessions * ch, FailedAbove: failedAbove,
 			Pinned: best.Pinned, PerCoreOf: cores, SessionsPerCore: float64(best.Sessions) / float64(cores),
 			TargetCores: best.TargetCores, CPUPerAudioSec: best.CPUPerAudioSec,
 			RSSPerSessionKB: best.RSSPerSessionKB, FrameP99Ms: best.FrameLatency.P99, ResultP99Ms: best.ResultLatency.P99,

@@ -58,9 +58,23 @@ func (res *results) markdown() string {
 	if len(res.Settings.GatewayEnv) > 0 {
 		fmt.Fprintf(&b, "earshot serve ran with %s.\n\n", strings.Join(res.Settings.GatewayEnv, " "))
 	}
-	b.WriteString("| config | sessions | target CPUs | pace ok | frame p99 ms (client → upstream) | result p99 ms (upstream → client) | " +
-		"target CPU-ms / audio-s | target cores | RSS KB / session | upstream + harness cores | outside cores | pass |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	// With several channels: a column of upstream sockets after the
+	// sessions, and CPU per channel-audio-second. One channel's tables
+	// are those of the first runs.
+	ch := max(res.Settings.Channels, 1)
+	audio, sockets, sockSep := "audio-s", "", ""
+	cell := func(int) string { return "" }
+	if ch > 1 {
+		fmt.Fprintf(&b, "Channels: %d per session. Sessions are client sessions; each sends a frame per channel "+
+			"([id][payload], ids 1..%d) and the target opens an upstream socket per channel, so upstream sockets = "+
+			"sessions × %d. CPU per channel-audio-s is the target's CPU ÷ (sessions × %d channels × window); "+
+			"RSS per session is per client session.\n\n", ch, ch, ch, ch)
+		audio, sockets, sockSep = "channel-audio-s", " upstream sockets |", "---|"
+		cell = func(n int) string { return fmt.Sprintf(" %d |", n*ch) }
+	}
+	b.WriteString("| config | sessions |" + sockets + " target CPUs | pace ok | frame p99 ms (client → upstream) | result p99 ms (upstream → client) | " +
+		"target CPU-ms / " + audio + " | target cores | RSS KB / session | upstream + harness cores | outside cores | pass |\n")
+	b.WriteString("|---|---|" + sockSep + "---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.Runs {
 		if r.Purpose != purposeCapacity {
 			continue
@@ -76,27 +90,27 @@ func (res *results) markdown() string {
 		if r.Spoiled {
 			verdict = fmt.Sprintf("not counted (outside %.2f cores); %s", r.OutsideCores, verdict)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %.2f | %.3f | %.2f | %.0f | %.2f | %.2f | %s |\n",
-			r.Config, r.Sessions, r.targetCPUsCell(), pace, r.frameP99(), r.ResultLatency.P99, r.CPUPerAudioSec*1e3,
+		fmt.Fprintf(&b, "| %s | %d |%s %s | %s | %s | %.2f | %.3f | %.2f | %.0f | %.2f | %.2f | %s |\n",
+			r.Config, r.Sessions, cell(r.Sessions), r.targetCPUsCell(), pace, r.frameP99(), r.ResultLatency.P99, r.CPUPerAudioSec*1e3,
 			r.TargetCores, r.RSSPerSessionKB, (r.UpstreamCPUSec+r.HarnessCPUSec)/r.WindowSec, r.OutsideCores,
 			verdict)
 	}
-	b.WriteString("\n| config | largest passing sessions | " + perCoreHeader(res.Settings.Pin, res.Settings.TargetCPUs) +
+	b.WriteString("\n| config | largest passing sessions |" + sockets + " " + perCoreHeader(res.Settings.Pin, res.Settings.TargetCPUs) +
 		" | target cores used there | " +
-		"sessions per core of the target's own CPU | CPU-ms / audio-s | RSS KB / session |\n|---|---|---|---|---|---|---|\n")
+		"sessions per core of the target's own CPU | CPU-ms / " + audio + " | RSS KB / session |\n|---|---|" + sockSep + "---|---|---|---|---|\n")
 	for _, s := range res.Summary {
 		note := ""
 		if !s.FailedAbove {
 			note = " (no failing level run)"
 		}
-		fmt.Fprintf(&b, "| %s | %d%s | %.0f | %.2f | %.0f | %.3f | %.0f |\n", s.Config, s.Sessions, note,
+		fmt.Fprintf(&b, "| %s | %d%s |%s %.0f | %.2f | %.0f | %.3f | %.0f |\n", s.Config, s.Sessions, note, cell(s.Sessions),
 			s.SessionsPerCore, s.TargetCores, s.SessionsPerTargetCore, s.CPUPerAudioSec*1e3, s.RSSPerSessionKB)
 	}
 	if len(res.Ratios) > 0 {
-		b.WriteString("\n| sessions | gateway (gate off) CPU-ms / audio-s | bare relay CPU-ms / audio-s | ratio | " +
-			"gateway RSS KB / session | relay RSS KB / session |\n|---|---|---|---|---|---|\n")
+		b.WriteString("\n| sessions |" + sockets + " gateway (gate off) CPU-ms / " + audio + " | bare relay CPU-ms / " + audio + " | ratio | " +
+			"gateway RSS KB / session | relay RSS KB / session |\n|---|" + sockSep + "---|---|---|---|---|\n")
 		for _, q := range res.Ratios {
-			fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.2f× | %.0f | %.0f |\n", q.Sessions, q.Gateway*1e3, q.Relay*1e3,
+			fmt.Fprintf(&b, "| %d |%s %.3f | %.3f | %.2f× | %.0f | %.0f |\n", q.Sessions, cell(q.Sessions), q.Gateway*1e3, q.Relay*1e3,
 				q.Ratio, q.GatewayRSS, q.RelayRSS)
 		}
 	}
@@ -106,9 +120,13 @@ func (res *results) markdown() string {
 			continue
 		}
 		if !gw {
-			b.WriteString("\n| gateway run | config | sessions | GC share of its CPU | GC cycles / s | allocations / frame | " +
-				"KB allocated / audio-s | heap goal KB / session | stacks KB / session | goroutines / session |\n" +
-				"|---|---|---|---|---|---|---|---|---|---|\n")
+			frame := "frame"
+			if ch > 1 {
+				frame = "channel frame"
+			}
+			b.WriteString("\n| gateway run | config | sessions |" + sockets + " GC share of its CPU | GC cycles / s | allocations / " + frame + " | " +
+				"KB allocated / " + audio + " | heap goal KB / session | stacks KB / session | goroutines / session |\n" +
+				"|---|---|---|" + sockSep + "---|---|---|---|---|---|---|\n")
 			gw = true
 		}
 		g := r.Gateway
@@ -116,8 +134,8 @@ func (res *results) markdown() string {
 		if r.WindowSec > 0 {
 			cycles = fmt.Sprintf("%.2f", g.GCCycles/r.WindowSec)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f%% | %s | %.1f | %.1f | %.0f | %.1f | %.1f |\n", r.Purpose, r.Config, r.Sessions,
-			100*g.GCShare, cycles, g.AllocsPerFrame, g.AllocKBPerAudioSec, g.HeapGoalKBPerSession,
+		fmt.Fprintf(&b, "| %s | %s | %d |%s %.0f%% | %s | %.1f | %.1f | %.0f | %.1f | %.1f |\n", r.Purpose, r.Config, r.Sessions,
+			cell(r.Sessions), 100*g.GCShare, cycles, g.AllocsPerFrame, g.AllocKBPerAudioSec, g.HeapGoalKBPerSession,
 			g.StackKBPerSession, g.GoroutinesPerSession)
 	}
 	mem := false
@@ -126,7 +144,8 @@ func (res *results) markdown() string {
 			continue
 		}
 		if !mem {
-			b.WriteString("\n| memory run | config | sessions | RSS before MB | RSS with the sessions MB | KB per session | idle: KB per session 3 s after the last connected |\n|---|---|---|---|---|---|---|\n")
+			b.WriteString("\n| memory run | config | sessions |" + sockets + " RSS before MB | RSS with the sessions MB | KB per session | " +
+				"idle: KB per session 3 s after the last connected |\n|---|---|---|" + sockSep + "---|---|---|---|\n")
 			mem = true
 		}
 		settle := "–"
@@ -137,7 +156,7 @@ func (res *results) markdown() string {
 		if r.IdleHoldS > 0 {
 			what = fmt.Sprintf("%s (%.0f s)", r.Purpose, r.IdleHoldS)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.1f | %.1f | %.1f | %s |\n", what, r.Config, r.Sessions,
+		fmt.Fprintf(&b, "| %s | %s | %d |%s %.1f | %.1f | %.1f | %s |\n", what, r.Config, r.Sessions, cell(r.Sessions),
 			float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSPerSessionKB, settle)
 	}
 	for _, n := range res.Notes {
