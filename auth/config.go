@@ -64,8 +64,9 @@ const (
 	// a larger one is a failed load.
 	MaxJWKSBytes = 1 << 20
 	// FirstBackoff and MaxBackoff bound the background refresher's retry
-	// delay after a failed load: it starts at FirstBackoff and doubles up
-	// to MaxBackoff, and is never longer than RefreshIntervalMs.
+	// delay after a failed load (full jitter below a bound that starts at
+	// FirstBackoff and doubles up to MaxBackoff); it is never longer than
+	// RefreshIntervalMs.
 	FirstBackoff = time.Second
 	MaxBackoff   = 5 * time.Minute
 )
@@ -86,6 +87,9 @@ type Deps struct {
 	// age. nil → time.Now. Timers of the background refresher run on
 	// real time regardless.
 	Now func() time.Time
+	// Rand returns the uniform draws in [0, 1) of the refresher's backoff
+	// jitter. nil → math/rand/v2.
+	Rand func() float64
 }
 
 // settings is a Config with defaults applied, as durations.

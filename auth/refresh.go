@@ -6,7 +6,15 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"earshot/stages/retry"
 )
+
+// refreshBackoff shapes the background refresher's retries after failed
+// loads.
+var refreshBackoff = retry.BackoffConfig{
+	BaseMs: int(FirstBackoff / time.Millisecond), CapMs: int(MaxBackoff / time.Millisecond),
+}
 
 // flight is one load under way; done closes when it ends, and err is
 // readable after that.
@@ -139,8 +147,8 @@ func (v *Verifier) source() string {
 // until Close. failed says whether the load in New failed.
 func (v *Verifier) refresher(failed bool) {
 	defer v.wg.Done()
-	var backoff time.Duration
-	timer := time.NewTimer(v.nextDelay(failed, &backoff))
+	var failures int
+	timer := time.NewTimer(v.nextDelay(failed, &failures))
 	defer timer.Stop()
 	for {
 		select {
@@ -157,25 +165,23 @@ func (v *Verifier) refresher(failed bool) {
 			return
 		case <-f.done:
 		}
-		timer.Reset(v.nextDelay(f.err != nil, &backoff))
+		timer.Reset(v.nextDelay(f.err != nil, &failures))
 	}
 }
 
 // nextDelay is the wait before the next background load. After a
-// failure it is the backoff, doubled each time from FirstBackoff up to
-// MaxBackoff and never above RefreshIntervalMs; after a success the
-// backoff restarts and the wait is RefreshIntervalMs, or the last
-// response's max-age when shorter, but not below MinRefreshMs.
-func (v *Verifier) nextDelay(failed bool, backoff *time.Duration) time.Duration {
+// failure it is the project's backoff (retry.BackoffConfig: full jitter,
+// the bound doubling from FirstBackoff up to MaxBackoff with each failure
+// in a row, counted in failures), never above RefreshIntervalMs; after a
+// success the count restarts and the wait is RefreshIntervalMs, or the
+// last response's max-age when shorter, but not below MinRefreshMs.
+func (v *Verifier) nextDelay(failed bool, failures *int) time.Duration {
 	if failed {
-		if *backoff == 0 {
-			*backoff = FirstBackoff
-		} else {
-			*backoff = min(2**backoff, MaxBackoff)
-		}
-		return min(*backoff, v.s.refreshInterval)
+		d := refreshBackoff.Delay(*failures, v.rand())
+		*failures++
+		return min(d, v.s.refreshInterval)
 	}
-	*backoff = 0
+	*failures = 0
 	v.mu.Lock()
 	maxAge := v.maxAge
 	v.mu.Unlock()

@@ -17,12 +17,15 @@ import (
 // transport to the JWKS handler, so the background refresher's timers
 // run on the bubble's fake clock.
 
-// memVerifier builds a Verifier on an in-memory JWKS endpoint.
+// memVerifier builds a Verifier on an in-memory JWKS endpoint. Its
+// backoff draws the top of the jitter range, so that every wait is its
+// bound (1 s, 2 s, 4 s, ...).
 func memVerifier(t *testing.T, tr *memTransport, cfg auth.Config) (*auth.Verifier, *metrics.Set) {
 	t.Helper()
 	cfg.JWKSURL = "https://issuer.test/.well-known/jwks.json"
 	set := metrics.NewSet()
-	v := newVerifier(t, cfg, auth.Deps{HTTPClient: &http.Client{Transport: tr}, Metrics: set})
+	v := newVerifier(t, cfg, auth.Deps{HTTPClient: &http.Client{Transport: tr}, Metrics: set,
+		Rand: func() float64 { return 1 }})
 	return v, set
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type Verifier struct {
 	client *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	rand   func() float64
 	m      *verifierMetrics
 	parser *jwt.Parser
 
@@ -70,6 +72,9 @@ func New(cfg Config, deps Deps) (*Verifier, error) {
 	}
 	if v.now == nil {
 		v.now = time.Now
+	}
+	if v.rand = deps.Rand; v.rand == nil {
+		v.rand = rand.Float64
 	}
 	v.log = v.log.With("component", "auth", "issuer", s.issuer)
 	v.created = v.now()
