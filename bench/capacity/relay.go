@@ -102,28 +102,29 @@ func (rl *relay) dial() (*websocket.Conn, error) {
 
 // pump copies messages of type typ from src to dst until either fails.
 func pump(src, dst *websocket.Conn, typ websocket.MessageType) {
-	ctx := context.Background()
-	buf := make([]byte, 0, frameBytes+64)
-	for {
-		t, r, err := src.Reader(ctx)
-		if err != nil {
-			return
-		}
-		if buf, err = readall.Append(buf[:0], r); err != nil {
-			return
-		}
+	forward(src, func(t websocket.MessageType, b []byte) (*websocket.Conn, []byte) {
 		if t != typ {
-			continue
+			return nil, nil
 		}
-		if err := dst.Write(ctx, t, buf); err != nil {
-			return
-		}
-	}
+		return dst, b
+	})
 }
 
 // demux copies src's binary messages [id][payload] to dsts[id-1] as the
 // payload alone, until src or a dst fails; other messages are dropped.
 func demux(src *websocket.Conn, dsts []*websocket.Conn) {
+	forward(src, func(t websocket.MessageType, b []byte) (*websocket.Conn, []byte) {
+		if t != websocket.MessageBinary || len(b) < 2 || b[0] == 0 || int(b[0]) > len(dsts) {
+			return nil, nil
+		}
+		return dsts[b[0]-1], b[1:]
+	})
+}
+
+// forward reads src's messages into one reused buffer and writes what route
+// returns for each (nil: drop it) as a message of the same type, until
+// src or a destination fails.
+func forward(src *websocket.Conn, route func(websocket.MessageType, []byte) (*websocket.Conn, []byte)) {
 	ctx := context.Background()
 	buf := make([]byte, 0, frameBytes+64)
 	for {
@@ -134,10 +135,11 @@ func demux(src *websocket.Conn, dsts []*websocket.Conn) {
 		if buf, err = readall.Append(buf[:0], r); err != nil {
 			return
 		}
-		if t != websocket.MessageBinary || len(buf) < 2 || buf[0] == 0 || int(buf[0]) > len(dsts) {
+		dst, b := route(t, buf)
+		if dst == nil {
 			continue
 		}
-		if err := dsts[buf[0]-1].Write(ctx, t, buf[1:]); err != nil {
+		if err := dst.Write(ctx, t, b); err != nil {
 			return
 		}
 	}
