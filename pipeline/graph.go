@@ -98,12 +98,6 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		d := ingest.NewDemux(n, s.srv.m.ingest)
 		goStage("demux", 0, func(ctx context.Context) error { return d.Run(ctx, frames, outs) })
 	}
-	// feeds are the connectors' outputs to fan in, each with how to tag
-	// its updates.
-	type feed struct {
-		ch  chan stages.Update
-		tag func(*stages.Update)
-	}
 	var feeds []feed
 	for i := range chains {
 		c, ch := chains[i], 0
@@ -140,6 +134,19 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 			}},
 			feed{tempUp, func(u *stages.Update) { u.Temporary = true }})
 	}
+	return fanIn(goStage, feeds, depth)
+}
+
+// feed is a connector's output to fan in, with how to tag its updates.
+type feed struct {
+	ch  chan stages.Update
+	tag func(*stages.Update)
+}
+
+// fanIn returns the one channel the fan-out reads: a single feed's own,
+// or one that a forwarder per feed fills with its tagged updates; the
+// last forwarder to finish closes it.
+func fanIn(goStage func(string, int, func(context.Context) error), feeds []feed, depth int) <-chan stages.Update {
 	if len(feeds) == 1 {
 		return feeds[0].ch
 	}
