@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,16 +18,7 @@ import (
 // writeProfile writes a speech profile: a WAV of pcm (mono, 16 kHz).
 func writeProfile(t *testing.T, dir, user string, pcm []byte) {
 	t.Helper()
-	h := make([]byte, 44)
-	copy(h, "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(pcm)))
-	copy(h[8:], "WAVEfmt ")
-	for i, v := range []uint32{16, 1<<16 | 1, 16000, 32000, 16<<16 | 2} {
-		binary.LittleEndian.PutUint32(h[16+4*i:], v)
-	}
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(len(pcm)))
-	td.Require(t).CmpNoError(os.WriteFile(filepath.Join(dir, user+".wav"), append(h, pcm...), 0o600))
+	td.Require(t).CmpNoError(os.WriteFile(filepath.Join(dir, user+".wav"), testrig.WAV(16000, pcm), 0o600))
 }
 
 // TestSpeechProfileSession streams alternating quiet and loud bursts

@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/maxatome/go-testdeep/td"
 
+	"earshot/internal/testrig"
 	"earshot/pipeline"
 	"earshot/stages"
 	"earshot/stages/profile"
@@ -20,20 +20,7 @@ import (
 // writeWAV writes pcm (mono 16-bit at rateHz) as a WAV file.
 func writeWAV(t *testing.T, path string, rateHz int, pcm []byte) {
 	t.Helper()
-	h := make([]byte, 44)
-	copy(h, "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(pcm)))
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1)
-	binary.LittleEndian.PutUint16(h[22:], 1)
-	binary.LittleEndian.PutUint32(h[24:], uint32(rateHz))
-	binary.LittleEndian.PutUint32(h[28:], uint32(2*rateHz))
-	binary.LittleEndian.PutUint16(h[32:], 2)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(len(pcm)))
-	td.Require(t).CmpNoError(os.WriteFile(path, append(h, pcm...), 0o600))
+	td.Require(t).CmpNoError(os.WriteFile(path, testrig.WAV(rateHz, pcm), 0o600))
 }
 
 // TestListenSpeechProfileSession: a user with a profile gets a main
