@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"earshot/stages"
+	"earshot/stages/retry"
 )
 
 // Sentinel errors of package deepgram. Decide with errors.Is.
@@ -37,8 +37,6 @@ var (
 const (
 	// maxReasonBytes bounds UpstreamError.Reason and Code.
 	maxReasonBytes = 160
-	// maxRetryAfter caps a Retry-After asked by the server.
-	maxRetryAfter = time.Hour
 	// maxErrorBody is how much of a refused upgrade's body is read.
 	maxErrorBody = 4 << 10
 	// minScrubbedKey is the shortest API key scrubbed from upstream text.
@@ -77,7 +75,7 @@ func refusedError(resp *http.Response, key string) *stages.UpstreamError {
 		HTTPStatus: resp.StatusCode,
 		Code:       clientSafe(code, key),
 		Reason:     clientSafe(reason, key),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 }
 
@@ -96,26 +94,6 @@ func closeError(code int, reason, key string) *stages.UpstreamError {
 		reason = "closed by upstream"
 	}
 	return &stages.UpstreamError{CloseCode: code, Code: dg, Reason: reason}
-}
-
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP-date,
-// relative to now. Unparsable, past or negative values give 0; values over
-// maxRetryAfter are capped.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return max(0, min(d, maxRetryAfter))
 }
 
 // clientSafe makes an upstream-provided string fit for a client: the API

@@ -241,3 +241,19 @@ func TestClassify(t *testing.T) {
 	td.Cmp(t, stages.Classify(context.Canceled), stages.ClassAborted)
 	td.Cmp(t, stages.Classify(errors.New("dial tcp: connection refused")), stages.ClassRetryable)
 }
+
+// TestParseRetryAfter: seconds, an HTTP-date, junk, the past and the cap.
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"":                              0,
+		" 7 ":                           7 * time.Second,
+		"-3":                            0,
+		"soon":                          0,
+		"99999999":                      retry.MaxRetryAfter,
+		"Fri, 04 Dec 2026 10:00:30 GMT": 30 * time.Second,
+		"Fri, 04 Dec 2026 09:00:00 GMT": 0,
+	} {
+		td.Cmp(t, retry.ParseRetryAfter(v, now), want, "%q", v)
+	}
+}

@@ -25,6 +25,11 @@ type BreakerConfig struct {
 	FirstOpenMs int
 	// OpenMs is the longest open period (default 30000).
 	OpenMs int
+	// WindowMs, if > 0, counts only failures within this many
+	// milliseconds of the first of a run: a failure that comes later
+	// starts a new count at 1 (Omi's pusher breaker: 20 failures in
+	// 30 s). 0 counts every consecutive failure however spread out.
+	WindowMs int
 }
 
 // Defaults of BreakerConfig, and the wait of callers turned away while a
@@ -97,6 +102,8 @@ type Breaker struct {
 	probeWait  time.Duration // min(open, BreakerProbeWait)
 	state      BreakerState  // stored state; open past openUntil reads as half-open
 	failures   int           // consecutive counted failures while closed
+	window     time.Duration // cfg.WindowMs, 0 for none
+	firstFail  time.Time     // when the run of failures counted began
 	openUntil  time.Time     // end of the open period
 	probing    bool          // a half-open probe is in flight
 	probeSince time.Time     // when that probe was let through
@@ -124,6 +131,7 @@ func NewBreaker(target string, cfg BreakerConfig, set *metrics.Set) *Breaker {
 		open:      time.Duration(cfg.OpenMs) * time.Millisecond,
 		first:     time.Duration(cfg.FirstOpenMs) * time.Millisecond,
 		threshold: cfg.FailureThreshold,
+		window:    time.Duration(max(cfg.WindowMs, 0)) * time.Millisecond,
 		closed:    closedChan(),
 	}
 	b.period = b.first
@@ -195,7 +203,8 @@ func (b *Breaker) Closed() <-chan struct{} {
 
 // Failure reports that an allowed dial failed in a way that counts (a
 // retryable upstream failure). While closed it counts the failure and
-// opens the breaker at FailureThreshold consecutive ones, for the current
+// opens the breaker at FailureThreshold consecutive ones (within WindowMs
+// of the first, if set), for the current
 // open period (FirstOpenMs after a success); a half-open probe's failure
 // doubles the period, up to OpenMs, and opens it again.
 func (b *Breaker) Failure() {
@@ -204,6 +213,9 @@ func (b *Breaker) Failure() {
 	defer b.mu.Unlock()
 	switch b.state {
 	case BreakerClosed:
+		if b.failures == 0 || (b.window > 0 && now.Sub(b.firstFail) > b.window) {
+			b.failures, b.firstFail = 0, now
+		}
 		b.failures++
 		if b.failures >= b.threshold {
 			b.trip(now)

@@ -275,3 +275,25 @@ func BenchmarkBreakerAllowParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestBreakerWindow: with WindowMs, failures spread wider than the window
+// never open the breaker; the threshold within it does.
+func TestBreakerWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker("w", retry.BreakerConfig{FailureThreshold: 3, WindowMs: 1000, OpenMs: 5000, FirstOpenMs: 5000}, nil)
+		for range 6 { // two failures per window, never three
+			ok, _ := b.Allow()
+			td.CmpTrue(t, ok)
+			b.Failure()
+			time.Sleep(600 * time.Millisecond)
+		}
+		td.Cmp(t, b.State(), retry.BreakerClosed)
+		for range 3 {
+			ok, _ := b.Allow()
+			td.CmpTrue(t, ok)
+			b.Failure()
+			time.Sleep(100 * time.Millisecond)
+		}
+		td.Cmp(t, b.State(), retry.BreakerOpen)
+	})
+}
