@@ -267,7 +267,7 @@ const fanoutSession = 256
 // sink, restarted every fanoutSession updates, and checks that every
 // result made a segment.
 func benchFanoutResults(b *testing.B, updates []stages.Update) {
-	f := fanout.New(fanout.Config{}, "fake", fanout.NewMetrics(metrics.NewSet()))
+	f := fanout.New(fanout.Config{}, fanout.Deps{Provider: "fake", Metrics: fanout.NewMetrics(metrics.NewSet())})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += fanoutSession {
@@ -275,7 +275,7 @@ func benchFanoutResults(b *testing.B, updates []stages.Update) {
 		in := make(chan stages.Update, benchDepth)
 		sink := fanout.NewOutbox[stages.Message]("client", 256, fanout.Disconnect, nil)
 		done := make(chan error, 1)
-		go func() { done <- f.Run(context.Background(), in, nil, []*fanout.Outbox[stages.Message]{sink}) }()
+		go func() { done <- f.Run(context.Background(), in, nil, []fanout.Sink{sink}) }()
 		for j := range n {
 			in <- updates[(i+j)%len(updates)]
 		}
@@ -302,7 +302,7 @@ const fanoutBatch, fanoutWindow = 64, 128
 // benchFanoutStatus runs status updates (each pushes one message to every
 // sink), in turn, through a fan-out to nSinks sinks.
 func benchFanoutStatus(b *testing.B, nSinks int, updates []stages.Update) {
-	f := fanout.New(fanout.Config{}, "fake", fanout.NewMetrics(metrics.NewSet()))
+	f := fanout.New(fanout.Config{}, fanout.Deps{Provider: "fake", Metrics: fanout.NewMetrics(metrics.NewSet())})
 	var dropped atomic.Int64
 	sinks := make([]*fanout.Outbox[stages.Message], nSinks)
 	credits := make([]chan struct{}, nSinks)
@@ -329,7 +329,11 @@ func benchFanoutStatus(b *testing.B, nSinks int, updates []stages.Update) {
 	}
 	in := make(chan stages.Update, benchDepth)
 	done := make(chan error, 1)
-	go func() { done <- f.Run(context.Background(), in, nil, sinks) }()
+	asSinks := make([]fanout.Sink, len(sinks))
+	for i, s := range sinks {
+		asSinks[i] = s
+	}
+	go func() { done <- f.Run(context.Background(), in, nil, asSinks) }()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

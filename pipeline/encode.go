@@ -18,7 +18,9 @@ type clientFrames struct {
 	closeReason string
 }
 
-// encodeMessage renders a fan-out message in the client protocol: a bare
+// encodeMessage renders a fan-out message in the client protocol: a
+// conversation's start (conversation_session) or end
+// (memory_processing_started); or a bare
 // JSON array of the changed segments, then a segments_deleted event if
 // merging removed segments; or the service_status event of an upstream
 // state change; or, when the upstream failed for good, the stt_failed
@@ -26,6 +28,18 @@ type clientFrames struct {
 // that a client never holds less text than before.
 func encodeMessage(m stages.Message) (clientFrames, error) {
 	var out clientFrames
+	if c := m.Conversation; c != nil {
+		ev := protocol.ConversationSession(c.ID)
+		if c.Change == stages.ConversationEnded {
+			ev = protocol.MemoryProcessingStarted(c.ID)
+		}
+		b, err := protocol.EncodeEvent(ev)
+		if err != nil {
+			return out, err
+		}
+		out.frames = append(out.frames, b)
+		return out, nil
+	}
 	if len(m.Segments) > 0 {
 		b, err := protocol.EncodeSegments(wireSegments(m.Segments))
 		if err != nil {
@@ -120,6 +134,12 @@ func failureClose(f stages.Failure) (code int, text string) {
 		return protocol.CloseTryAgainLater, protocol.CloseReasonSTTBusy
 	}
 	return protocol.CloseInternalError, protocol.CloseReasonSTTUnavailable
+}
+
+// encodeSegments renders segments as the client gets them (the pusher's
+// 102s carry the same JSON).
+func encodeSegments(segs []stages.Segment) ([]byte, error) {
+	return protocol.EncodeSegments(wireSegments(segs))
 }
 
 // wireSegments converts the fan-out's segments to their wire form.

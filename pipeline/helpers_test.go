@@ -114,8 +114,20 @@ type event struct {
 	Ping       bool               `json:"-"`
 }
 
-// next reads the next text frame.
+// next reads the next text frame other than a conversation's start or
+// end (nextAny returns those too).
 func next(t *testing.T, c *websocket.Conn) event {
+	t.Helper()
+	for {
+		e := nextAny(t, c)
+		if e.Type != protocol.TypeConversationSession && e.Type != protocol.TypeMemoryProcessingStarted {
+			return e
+		}
+	}
+}
+
+// nextAny reads the next text frame.
+func nextAny(t *testing.T, c *websocket.Conn) event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -9,6 +9,22 @@ const (
 	// TypeSegmentsDeleted: the segments SegmentIDs were merged into
 	// others; the client drops them.
 	TypeSegmentsDeleted = "segments_deleted"
+	// TypeConversationSession: a conversation started (ConversationID,
+	// Status ConversationInProgress); the segments that follow belong to
+	// it, their times counted from its first speech.
+	TypeConversationSession = "conversation_session"
+	// TypeMemoryProcessingStarted: the conversation ConversationID ended
+	// (its silence reached conversation_timeout) and is being processed;
+	// the next segments start a new segment list. Memory carries the
+	// conversation's id and status.
+	TypeMemoryProcessingStarted = "memory_processing_started"
+)
+
+// Statuses of a conversation, on conversation_session and in a
+// memory_processing_started's memory.
+const (
+	ConversationInProgress = "in_progress"
+	ConversationProcessing = "processing"
 )
 
 // Service status values, in the order a session sees them: initiating,
@@ -54,15 +70,21 @@ const (
 // Event is a server text event: a JSON object with a type. Fields that do
 // not belong to the type are empty and left out of the JSON.
 type Event struct {
-	// Type is TypeServiceStatus or TypeSegmentsDeleted (clients ignore
-	// types they do not know).
+	// Type is one of the Type constants (clients ignore types they do
+	// not know).
 	Type string `json:"type"`
-	// Status and StatusText, for TypeServiceStatus; StatusText is a
-	// human-readable text, absent when empty.
+	// Status and StatusText, for TypeServiceStatus (Status also for
+	// TypeConversationSession); StatusText is a human-readable text,
+	// absent when empty.
 	Status     string `json:"status,omitempty"`
 	StatusText string `json:"status_text,omitempty"`
 	// SegmentIDs, for TypeSegmentsDeleted.
 	SegmentIDs []string `json:"segment_ids,omitempty"`
+	// ConversationID, for TypeConversationSession and
+	// TypeMemoryProcessingStarted.
+	ConversationID string `json:"conversation_id,omitempty"`
+	// Memory, for TypeMemoryProcessingStarted: the conversation.
+	Memory *Memory `json:"memory,omitempty"`
 	// Provider names the speech-to-text provider a ready, stt_degraded,
 	// stt_recovered or stt_failed status is about ("deepgram", "local").
 	Provider string `json:"provider,omitempty"`
@@ -113,6 +135,24 @@ func STTFailed(provider, outcome, reason, text string, retryable bool, retryAfte
 // ServiceStatus is the service_status event for status and text.
 func ServiceStatus(status, text string) Event {
 	return Event{Type: TypeServiceStatus, Status: status, StatusText: text}
+}
+
+// Memory is the conversation a memory_processing_started is about.
+type Memory struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// ConversationSession is the conversation_session event of conversation
+// id starting.
+func ConversationSession(id string) Event {
+	return Event{Type: TypeConversationSession, ConversationID: id, Status: ConversationInProgress}
+}
+
+// MemoryProcessingStarted is the memory_processing_started event of
+// conversation id ending.
+func MemoryProcessingStarted(id string) Event {
+	return Event{Type: TypeMemoryProcessingStarted, ConversationID: id, Memory: &Memory{ID: id, Status: ConversationProcessing}}
 }
 
 // SegmentsDeleted is the segments_deleted event for ids.

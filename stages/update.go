@@ -128,6 +128,47 @@ type Message struct {
 	RetryAfter   time.Duration
 	WasConnected bool
 	Channel      int
+	// ConversationID, on a segment message, is the conversation the
+	// segments belong to.
+	ConversationID string
+	// Conversation, when not nil, is a conversation starting or ending
+	// (and nothing else is set but ConversationID).
+	Conversation *Conversation
+	// Assignment, when not nil, is the speaker assignment that made this
+	// message's Segments (possibly none) be sent again, for sinks that
+	// pass assignments on.
+	Assignment *SpeakerAssignment
+}
+
+// ConversationChange says what a Conversation message is about.
+type ConversationChange int
+
+const (
+	// ConversationStarted: the session's next conversation began at its
+	// first speech.
+	ConversationStarted ConversationChange = iota + 1
+	// ConversationEnded: the conversation is over (its silence reached
+	// the session's conversation timeout, or the session ended) and is to
+	// be processed; no segment of it follows.
+	ConversationEnded
+)
+
+// Conversation is the start or end of one of a session's conversations:
+// the spans of its speech between silences longer than the conversation
+// timeout, on the capture clock.
+type Conversation struct {
+	Change ConversationChange
+	// ID is the conversation's id (a UUID).
+	ID string
+	// StartSec is the capture-clock second of the conversation's first
+	// speech: its segments' time 0.
+	StartSec float64
+	// EndSec, on ConversationEnded, is the capture-clock second where the
+	// conversation ended: its last speech plus the timeout, or where the
+	// session's audio ended if that came first.
+	EndSec float64
+	// Segments, on ConversationEnded, is how many segments it has.
+	Segments int
 }
 
 // StateMessage is the Message that carries the state event u (any kind

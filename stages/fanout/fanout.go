@@ -1,9 +1,7 @@
 package fanout
 
 import (
-	"context"
-	"time"
-
+	"earshot/internal/uuid"
 	"earshot/stages"
 )
 
@@ -26,146 +24,83 @@ type Config struct {
 	// profile processed; the temporary socket's state changes are its own
 	// business (the session's are the main socket's).
 	Profile bool
+	// ConversationTimeoutSec is the silence, in capture-clock seconds
+	// after a conversation's last word, that ends it (the session's
+	// conversation_timeout): 0 means DefaultConversationTimeoutSec (120),
+	// a negative value ForeverConversationTimeoutSec (4 h), and values
+	// under 120 are raised to 120.
+	ConversationTimeoutSec int
+	// ConversationCheckMs is how often, in wall-clock milliseconds, an
+	// open conversation's silence is checked against the capture clock
+	// (default 500). Speech after a long silence ends the conversation at
+	// once whatever the check's period.
+	ConversationCheckMs int
 }
+
+// Deps are the fan-out's runtime dependencies.
+type Deps struct {
+	// Provider is the Name of the provider whose words the segments carry.
+	Provider string
+	// Metrics are the server's fan-out metrics (required).
+	Metrics *Metrics
+	// CaptureSec, if not nil, reports the capture clock: the seconds of
+	// audio the session has taken in so far. Without it a conversation
+	// ends only when speech comes after a long enough silence, or when
+	// the session ends. It is called from the fan-out's goroutine and
+	// must be safe for that (an atomic read).
+	CaptureSec func() float64
+	// NewID makes segment and conversation IDs; nil means random UUIDs.
+	NewID func() string
+}
+
+// Sink is where the fan-out delivers Messages: an Outbox, or a sink with
+// a buffer of its own (the pusher). Push never blocks and reports whether
+// the message was kept (a discarded one is counted by the fan-out);
+// Close, called once when the fan-out returns, says no message will come
+// any more. Only the fan-out calls them, from one goroutine.
+type Sink interface {
+	Name() string
+	Push(stages.Message) bool
+	Close()
+}
+
+var _ Sink = (*Outbox[stages.Message])(nil)
 
 // Fanout turns connector Updates into Messages for every sink: it builds
 // segments from final results, merges them into the conversation every
-// FlushIntervalMs, and passes upstream state changes on (a neutral event;
-// what a client is told is its sink's choice). In a multi-channel session
+// FlushIntervalMs, splits the session's speech into conversations, and
+// passes upstream state changes on (a neutral event; what a client is
+// told is its sink's choice). In a multi-channel session
 // (Config.Channels > 1) the channels' updates come in one stream, each
 // with its Channel: a channel is its segments' speaker (see
 // Segmenter.AddChannel) and the channels' states are folded into the
 // session's (one ready; a channel failing for good only degrades the
 // session until the last one fails).
-// It never blocks on a sink: each has a bounded Outbox with its own
+//
+// Conversations: a conversation starts with its first segments (a
+// Message with Conversation Started comes before them; its time 0 is its
+// first word) and ends when the silence after its last word reaches
+// ConversationTimeoutSec on the capture clock: when later speech shows
+// it, or when a periodic check of Deps.CaptureSec does (not while an
+// upstream is degraded, as its words may still come). The session's
+// last conversation ends when its input ends (the client left) or its
+// upstream failed, before EventFailed. Every segment message carries its
+// conversation's ID.
+//
+// It never blocks on a sink: each has a bounded buffer with its own
 // overflow policy.
 type Fanout struct {
-	cfg      Config
-	provider string
-	m        *Metrics
+	cfg  Config
+	deps Deps
+	m    *Metrics
 }
 
-// New returns a fan-out stage for segments from providerName.
-func New(cfg Config, providerName string, m *Metrics) *Fanout {
+// New returns a fan-out stage.
+func New(cfg Config, deps Deps) *Fanout {
 	stages.Default(&cfg.FlushIntervalMs, DefaultFlushIntervalMs)
-	return &Fanout{cfg: cfg, provider: providerName, m: m}
-}
-
-// Run reads Updates from in and speaker assignments from assign until in
-// is closed (then flushes what is buffered and returns nil) or ctx is done
-// (returns ctx's cause).
-//
-// Channels: Run never closes its inputs. in is the connector's, which
-// closes it. assign is owned by its writer (the session's reader of client
-// messages), which may close it when no more assignments will come; Run
-// then stops reading it and goes on with in. A nil assign means no
-// assignments. Once in is closed (or ctx is done) Run returns and assign
-// is not read any more: assignments not yet received are dropped, so its
-// writer must not block on a send once Run has returned (select on ctx or
-// a done signal too, or give the channel room). After EventFailed, Run
-// still receives assignments but drops them: no message follows that
-// event.
-//
-// An assignment is applied at once: Run first flushes the buffered
-// segments (so that they have IDs and are reported once, with the person
-// their speaker had until now), then applies it (Segmenter.Assign) and
-// pushes one Message with the segments already sent whose person changed,
-// if any.
-//
-// Run is the writer of every sink's Outbox and closes them all on return.
-func (f *Fanout) Run(ctx context.Context, in <-chan stages.Update, assign <-chan stages.SpeakerAssignment, sinks []*Outbox[stages.Message]) error {
-	defer func() {
-		for _, s := range sinks {
-			s.Close()
-		}
-	}()
-	push := func(m stages.Message) {
-		for _, s := range sinks {
-			if !s.Push(m) {
-				f.m.dropped(s.Name()).Inc()
-			}
-		}
+	stages.Default(&cfg.ConversationCheckMs, DefaultConversationCheckMs)
+	if deps.NewID == nil {
+		deps.NewID = uuid.New
 	}
-	seg := NewSegmenter(f.cfg.Segmenter, f.provider, nil)
-	if f.cfg.Profile {
-		seg.UseProfile()
-	}
-	states := newChannelStates(f.cfg.Channels)
-	flush := func() {
-		changed, deleted := seg.Flush()
-		if len(changed) > 0 || len(deleted) > 0 {
-			f.m.Segments.Add(len(changed))
-			push(stages.Message{Segments: changed, Deleted: deleted})
-		}
-	}
-
-	interval := time.Duration(f.cfg.FlushIntervalMs) * time.Millisecond
-	timer := time.NewTimer(interval)
-	timer.Stop()
-	defer timer.Stop()
-	armed := false
-	failed := false // EventFailed was pushed: no message may follow
-	for {
-		select {
-		case u, ok := <-in:
-			if !ok {
-				flush()
-				return nil
-			}
-			if u.Kind == stages.EventResult {
-				if u.Result.IsFinal && len(u.Result.Words) > 0 {
-					switch {
-					case u.Channel > 0:
-						seg.AddChannel(u.Channel, u.Result)
-					case u.Temporary:
-						seg.AddTemporary(u.Result)
-					default:
-						seg.Add(u.Result)
-					}
-					if !armed {
-						timer.Reset(interval)
-						armed = true
-					}
-				}
-				continue
-			}
-			if u.Kind == stages.EventPrefixDone {
-				if !u.Temporary {
-					seg.ProfileProcessed()
-				}
-				continue
-			}
-			if u.Temporary {
-				continue
-			}
-			msg, ok := states.next(u)
-			if !ok {
-				continue
-			}
-			if msg.Event == stages.EventFailed {
-				flush() // the last segments before the session ends
-				failed = true
-			}
-			push(msg)
-		case a, ok := <-assign:
-			if !ok {
-				assign = nil // closed: no more assignments
-				continue
-			}
-			if failed {
-				continue
-			}
-			flush()
-			f.m.Assigned.Inc()
-			if changed := seg.Assign(a); len(changed) > 0 {
-				f.m.Segments.Add(len(changed))
-				push(stages.Message{Segments: changed})
-			}
-		case <-timer.C:
-			armed = false
-			flush()
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
+	return &Fanout{cfg: cfg, deps: deps, m: deps.Metrics}
 }

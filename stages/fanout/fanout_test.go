@@ -18,19 +18,23 @@ import (
 // yields Run's result. Call it inside a synctest bubble.
 func runFanout(in <-chan stages.Update, assign <-chan stages.SpeakerAssignment) (sink *fanout.Outbox[stages.Message], set *metrics.Set, done <-chan error) {
 	set = metrics.NewSet()
-	f := fanout.New(fanout.Config{}, "fake", fanout.NewMetrics(set))
+	f := fanout.New(fanout.Config{}, fanout.Deps{Provider: "fake", Metrics: fanout.NewMetrics(set)})
 	sink = fanout.NewOutbox[stages.Message]("test", 16, fanout.Disconnect, nil)
 	errs := make(chan error, 1)
-	go func() { errs <- f.Run(context.Background(), in, assign, []*fanout.Outbox[stages.Message]{sink}) }()
+	go func() { errs <- f.Run(context.Background(), in, assign, []fanout.Sink{sink}) }()
 	return sink, set, errs
 }
 
-// recv returns the sink's next message (fake time: the flush timer fires
-// while it waits).
+// recv returns the sink's next message other than a conversation's
+// start or end (conversation_test.go has those) (fake time: the flush
+// timer fires while it waits).
 func recv(t *testing.T, sink *fanout.Outbox[stages.Message]) stages.Message {
 	t.Helper()
 	for {
 		m, ok, closed := sink.Pop()
+		if ok && m.Conversation != nil {
+			continue
+		}
 		if ok {
 			return m
 		}
@@ -48,6 +52,9 @@ func quiet(t *testing.T, sink *fanout.Outbox[stages.Message]) {
 	time.Sleep(time.Second) // past any flush
 	synctest.Wait()
 	m, ok, _ := sink.Pop()
+	for ok && m.Conversation != nil {
+		m, ok, _ = sink.Pop()
+	}
 	td.CmpFalse(t, ok, "no message expected, got %+v", m)
 }
 
@@ -99,7 +106,10 @@ func TestFanoutAssign(t *testing.T) {
 
 		close(in)
 		td.CmpNil(t, stagestest.Next(t, done))
-		_, _, closed := sink.Pop()
+		m, ok, closed := sink.Pop()
+		td.Cmp(t, m.Conversation, td.Struct(&stages.Conversation{Change: stages.ConversationEnded}), "the conversation ends with the session")
+		td.CmpTrue(t, ok)
+		_, _, closed = sink.Pop()
 		td.CmpTrue(t, closed, "Run closed the sink")
 	})
 }

@@ -10,14 +10,17 @@ type Metrics struct {
 	Segments *metrics.Counter
 	// Assigned counts the speaker assignments applied.
 	Assigned *metrics.Counter
+	// Conversations counts the conversations started.
+	Conversations *metrics.Counter
 }
 
 // NewMetrics registers the fan-out metrics in set.
 func NewMetrics(set *metrics.Set) *Metrics {
 	return &Metrics{
-		set:      set,
-		Segments: set.NewCounter(`earshot_segment_updates_total`),
-		Assigned: set.NewCounter(`earshot_speaker_assignments_total`),
+		set:           set,
+		Segments:      set.NewCounter(`earshot_segment_updates_total`),
+		Assigned:      set.NewCounter(`earshot_speaker_assignments_total`),
+		Conversations: set.NewCounter(`earshot_conversations_total`),
 	}
 }
 

@@ -375,3 +375,24 @@ func startsLower(text string) bool {
 	r, _ := utf8.DecodeRuneInString(text)
 	return unicode.IsLower(r)
 }
+
+// Reset starts a new conversation: the segments, those buffered
+// included, and the time origin are forgotten (the next Flush sets a new
+// origin); what the Segmenter knows of speakers (their persons, the
+// streams' labels, the speech profile) stays, as the session goes on.
+func (s *Segmenter) Reset() {
+	s.hasOrigin, s.originMs = false, 0
+	clear(s.pending)
+	s.pending = s.pending[:0]
+	s.conv = nil
+}
+
+// Origin reports the capture-clock second of the conversation's time 0,
+// once a Flush has set it.
+func (s *Segmenter) Origin() (sec float64, ok bool) {
+	return float64(s.originMs) / 1000, s.hasOrigin
+}
+
+// Len reports how many segments the conversation has (buffered ones not
+// counted until the next Flush).
+func (s *Segmenter) Len() int { return len(s.conv) }
