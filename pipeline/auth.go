@@ -31,6 +31,20 @@ type principal struct {
 	userHash string
 }
 
+// pusherUID is the uid the session's pusher connection names: a
+// signed-in user's id; with a static key, what the client's uid
+// parameter says (not authenticated), or "anonymous".
+func (p principal) pusherUID(param string) string {
+	switch {
+	case p.signed && p.user != "":
+		return p.user
+	case param != "":
+		return param
+	default:
+		return "anonymous"
+	}
+}
+
 // limitKey is what per-key limits count the session under: its static
 // key, or its signed-in user.
 func (p principal) limitKey() string {

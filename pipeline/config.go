@@ -24,6 +24,7 @@ import (
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
 	"earshot/stages/profile"
+	"earshot/stages/pusher"
 	"earshot/stages/retry"
 )
 
@@ -144,6 +145,9 @@ type Config struct {
 	Budget retry.BudgetConfig
 	// Fanout configures segment building and flushing.
 	Fanout fanout.Config
+	// Pusher configures the downstream pusher sink (spec/pusher.md);
+	// with an empty Pusher.URL sessions have none.
+	Pusher pusher.Config
 	// OpusDecoder decodes the sessions' Opus audio: ingest.OpusPion (the
 	// default, for "") or ingest.OpusLibopus (builds with -tags
 	// libcodecs). New fails when the build lacks it.

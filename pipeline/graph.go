@@ -68,6 +68,9 @@ func (s *session) newChains(prefix []byte) []chain {
 			deps.Prefix = prefix
 		}
 		c.conn = connector.New(cfg.Connector, sc, deps)
+		if s.tap != nil {
+			c.ing.Tap(s.tap.channel(i))
+		}
 		s.ings[i] = c.ing
 	}
 	return chains
@@ -107,7 +110,12 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		audio := make(chan stages.Audio, depth)
 		gated := make(chan stages.Audio, depth)
 		in := ins[i]
-		goStage("ingest", ch, func(ctx context.Context) error { return c.ing.Run(ctx, in, audio) })
+		goStage("ingest", ch, func(ctx context.Context) error {
+			if s.tap != nil {
+				defer s.tap.ingestDone()
+			}
+			return c.ing.Run(ctx, in, audio)
+		})
 		goStage("gate", ch, func(ctx context.Context) error { return c.gt.Run(ctx, audio, gated) })
 		up := make(chan stages.Update, depth)
 		tagChannel := func(u *stages.Update) { u.Channel = ch }

@@ -15,6 +15,7 @@ import (
 	"earshot/internal/chunks"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
+	"earshot/stages/pusher"
 	"earshot/stages/retry"
 )
 
@@ -39,6 +40,9 @@ type Server struct {
 	m        *serverMetrics
 	up       upstream
 	mux      *http.ServeMux
+	// pusher is the downstream pusher sink's process-wide part, nil
+	// without Config.Pusher.URL.
+	pusher *pusher.Pusher
 
 	base     context.Context
 	hardStop context.CancelCauseFunc
@@ -104,6 +108,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		hardStop: cancel,
 		sessions: map[*session]struct{}{},
 		perKey:   map[string]int{},
+	}
+	if cfg.Pusher.URL != "" {
+		p, err := pusher.New(cfg.Pusher, pusher.Deps{
+			Logger: deps.Logger, Metrics: deps.Metrics, EncodeSegments: encodeSegments,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.pusher = p
 	}
 	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
 	s.mux.HandleFunc("GET /v4/listen", s.handleListen)
@@ -173,15 +186,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.wg.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		s.hardStop(ErrHardStop)
-		return nil
 	case <-ctx.Done():
-		s.hardStop(ErrHardStop)
-		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	s.hardStop(ErrHardStop)
+	<-done
+	if s.pusher != nil {
+		// What ended sessions still have for the pusher gets the rest of
+		// ctx; then it is given up (counted).
+		if perr := s.pusher.Shutdown(ctx); err == nil {
+			err = perr
+		}
+	}
+	return err
 }
 
 // add registers a session; it fails while draining (ErrDraining), and

@@ -19,6 +19,7 @@ import (
 	"earshot/stages/fanout"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
+	"earshot/stages/pusher"
 )
 
 // session is one client WebSocket and the graph of stages serving it:
@@ -40,7 +41,11 @@ type session struct {
 	// ings are the session's ingest stages, one per channel, set before
 	// any stage runs; the reader paces compressed audio by what they
 	// decoded.
-	ings  []*ingest.Ingest
+	ings []*ingest.Ingest
+	// push is the session's pusher sink and tap its audio feed, nil
+	// without a pusher.
+	push *pusher.Session
+	tap  *pusherTap
 	who   principal // the client's key or signed-in user
 	id    string
 	log   *slog.Logger
@@ -78,6 +83,14 @@ func (s *session) run(base context.Context) {
 	s.lastActivity.Store(time.Now().UnixNano())
 	cfg := s.srv.cfg
 	prefix := s.speechProfile()
+	timeout := s.params.ConversationTimeoutSec
+	if s.srv.pusher != nil {
+		s.push = s.srv.pusher.Session(pusher.SessionParams{
+			UID: s.who.pusherUID(s.params.UID), SampleRateHz: s.params.SampleRateHz, Language: s.params.Language,
+			ConversationTimeoutSec: float64(timeout), ID: s.id,
+		})
+		s.tap = newPusherTap(s.push, s.params.Channels, s.params.SampleRateHz)
+	}
 	chains := s.newChains(prefix)
 	s.log.Info("session started", "language", s.params.Language, "sample_rate", s.params.SampleRateHz,
 		"codec", s.params.Codec, "channels", s.params.Channels, "source", s.params.Source,
@@ -115,10 +128,17 @@ func (s *session) run(base context.Context) {
 	fanCfg := cfg.Fanout
 	fanCfg.Channels = s.params.Channels
 	fanCfg.Profile = prefix != nil
-	fan := fanout.New(fanCfg, s.srv.deps.Provider.Name(), m.fanout)
-	goStage("fanout", 0, func(ctx context.Context) error {
-		return fan.Run(ctx, updates, assign, []*fanout.Outbox[stages.Message]{client})
+	fanCfg.ConversationTimeoutSec = timeout
+	ing0, rate := chains[0].ing, float64(s.params.SampleRateHz)
+	fan := fanout.New(fanCfg, fanout.Deps{
+		Provider: s.srv.deps.Provider.Name(), Metrics: m.fanout,
+		CaptureSec: func() float64 { return float64(ing0.Samples()) / rate },
 	})
+	sinks := []fanout.Sink{client}
+	if s.push != nil {
+		sinks = append(sinks, s.push)
+	}
+	goStage("fanout", 0, func(ctx context.Context) error { return fan.Run(ctx, updates, assign, sinks) })
 	goStage("writer", 0, func(ctx context.Context) error { return s.write(ctx, client) })
 	err := g.Wait()
 

@@ -16,6 +16,7 @@ import (
 	"earshot/pipeline"
 	"earshot/stages/connector"
 	"earshot/stages/ingest"
+	"earshot/stages/pusher"
 	"earshot/stages/retry"
 )
 
@@ -74,6 +75,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"if set, serve Go's profiler (/debug/pprof/) on this address, apart from the gateway's; keep it on loopback")
 	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", connector.DefaultStallTimeoutMs,
 		"replace an upstream stream that answers nothing for this long (negative: never)")
+	pusherURL := envString(fs, "pusher-url", "EARSHOT_PUSHER_URL", "",
+		"downstream pusher (ws://host:port): each session streams its audio, segments and finished conversations there (Omi's pusher protocol; `earshot record` is one); empty: none")
+	pusherAudio := envInt(fs, "pusher-audio-buffer-bytes", "EARSHOT_PUSHER_AUDIO_BUFFER_BYTES", pusher.DefaultAudioBufferBytes,
+		"per session, audio waiting for the pusher; beyond it the oldest is dropped and counted")
+	pusherLinger := envInt(fs, "pusher-linger-ms", "EARSHOT_PUSHER_LINGER_MS", pusher.DefaultLingerMs,
+		"after a session ends, how long its unanswered conversation requests are still re-sent before they are given up")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,6 +135,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         provider.languages,
 		Gate:              gateCfg,
+		Pusher:            pusher.Config{URL: *pusherURL, AudioBufferBytes: *pusherAudio, LingerMs: *pusherLinger},
 		OpusDecoder:       ingest.OpusDecoder(*opusDecoder),
 		Connector: connector.Config{
 			Backoff:           retry.BackoffConfig{BaseMs: *backoffBase, CapMs: *backoffCap, Attempts: *attempts},

@@ -60,7 +60,14 @@ type Ingest struct {
 	info Info
 
 	samples, packets, errs, concealed atomic.Int64
+	tap                               func(stages.Audio)
 }
+
+// Tap makes Run call f with every Audio it sends on, just before sending
+// it, on Run's goroutine: a downstream copy of the session's audio (the
+// pusher's). f must not block and must not keep a.PCM past its return
+// (copy what it keeps). Call Tap before Run.
+func (g *Ingest) Tap(f func(a stages.Audio)) { g.tap = f }
 
 // New returns an ingest stage for cfg. m may be nil (nothing counted
 // server-wide).
@@ -132,6 +139,9 @@ func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, 
 		}
 		a := stages.Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz, Pooled: true}
 		next = a.End()
+		if g.tap != nil {
+			g.tap(a)
+		}
 		g.samples.Store(next)
 		if err := stages.Send(ctx, out, a); err != nil {
 			a.Release()

@@ -44,6 +44,9 @@ func (g *Ingest) runPCM(ctx context.Context, in <-chan []byte, out chan<- stages
 		}
 		a := stages.Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz, Pooled: true}
 		next = a.End()
+		if g.tap != nil {
+			g.tap(a)
+		}
 		g.samples.Store(next)
 		if err := stages.Send(ctx, out, a); err != nil {
 			return err
