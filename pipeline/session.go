@@ -44,8 +44,8 @@ type session struct {
 	ings []*ingest.Ingest
 	// push is the session's pusher sink and tap its audio feed, nil
 	// without a pusher.
-	push *pusher.Session
-	tap  *pusherTap
+	push  *pusher.Session
+	tap   *pusherTap
 	who   principal // the client's key or signed-in user
 	id    string
 	log   *slog.Logger

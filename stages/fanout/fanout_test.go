@@ -106,10 +106,10 @@ func TestFanoutAssign(t *testing.T) {
 
 		close(in)
 		td.CmpNil(t, stagestest.Next(t, done))
-		m, ok, closed := sink.Pop()
+		m, ok, _ := sink.Pop()
 		td.Cmp(t, m.Conversation, td.Struct(&stages.Conversation{Change: stages.ConversationEnded}), "the conversation ends with the session")
 		td.CmpTrue(t, ok)
-		_, _, closed = sink.Pop()
+		_, _, closed := sink.Pop()
 		td.CmpTrue(t, closed, "Run closed the sink")
 	})
 }

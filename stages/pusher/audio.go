@@ -52,9 +52,6 @@ func (q *audioQueue) head() int64 {
 	return q.chunks[0].start
 }
 
-// empty reports whether nothing is held.
-func (q *audioQueue) empty() bool { return len(q.chunks) == 0 }
-
 // latest is the capture index past the newest sample held, 0 if empty.
 func (q *audioQueue) latest() int64 {
 	if len(q.chunks) == 0 {

@@ -140,9 +140,15 @@ func (s *Session) serve(ctx context.Context, conn *websocket.Conn, c *connState)
 	ioCtx := context.WithoutCancel(ctx)
 	stopConn := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
 	defer stopConn()
-	readErr := make(chan error, 1)
-	go func() { readErr <- s.readAnswers(ioCtx, conn) }()
-	defer func() { _ = conn.CloseNow(); <-readErr }()
+	readErr, readDone := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(readDone)
+		readErr <- s.readAnswers(ioCtx, conn)
+	}()
+	defer func() {
+		_ = conn.CloseNow()
+		<-readDone
+	}()
 
 	flush := time.NewTicker(time.Duration(s.p.cfg.FlushIntervalMs) * time.Millisecond)
 	defer flush.Stop()
@@ -198,7 +204,6 @@ func (s *Session) serve(ctx context.Context, conn *websocket.Conn, c *connState)
 				return err
 			}
 		case err := <-readErr:
-			readErr <- err // for the deferred wait
 			return fmt.Errorf("pusher read: %w", err)
 		case <-ctx.Done():
 			return context.Cause(ctx)

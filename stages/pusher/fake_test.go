@@ -149,7 +149,7 @@ func pcm(n int, v byte) []byte {
 // audio of 16 kHz from 0 to endSec, a segment, and its end at endSec.
 func conversation(s *pusher.Session, id string, startSec, endSec float64) {
 	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationStarted, ID: id, StartSec: startSec}, ConversationID: id})
-	for i := int64(0); i < int64(endSec*10); i++ {
+	for i := range int64(endSec * 10) {
 		s.Audio(stages.Audio{PCM: pcm(1600, 1), Start: i * 1600, SampleRateHz: 16000})
 	}
 	s.Push(stages.Message{ConversationID: id, Segments: []stages.Segment{{ID: "s1", Text: "hello", Start: 0, End: 1}}})
