@@ -25,6 +25,12 @@ type Client struct {
 	Statuses []string
 	// Deleted are the segment IDs removed by segments_deleted events.
 	Deleted []string
+	// Conversations are the ids of the conversations started
+	// (conversation_session), Processing those ended
+	// (memory_processing_started), in order.
+	Conversations, Processing []string
+	// ConversationOf maps a segment id to the conversation it came in.
+	ConversationOf map[string]string
 }
 
 // Dial opens a session at url (with its query) using ClientKey.
@@ -37,7 +43,7 @@ func Dial(tb testing.TB, url string) *Client {
 		tb.Fatalf("dial %s: %v", url, err)
 	}
 	tb.Cleanup(func() { _ = c.CloseNow() })
-	return &Client{Conn: c, segments: map[string]protocol.Segment{}}
+	return &Client{Conn: c, segments: map[string]protocol.Segment{}, ConversationOf: map[string]string{}}
 }
 
 // Stream sends pcm in 100 ms frames, one every pace (0: as fast as the
@@ -83,10 +89,17 @@ func (c *Client) handle(b []byte) error {
 	for _, s := range segs {
 		if _, ok := c.segments[s.ID]; !ok {
 			c.order = append(c.order, s.ID)
+			if n := len(c.Conversations); n > 0 {
+				c.ConversationOf[s.ID] = c.Conversations[n-1]
+			}
 		}
 		c.segments[s.ID] = s
 	}
 	switch e.Type {
+	case protocol.TypeConversationSession:
+		c.Conversations = append(c.Conversations, e.ConversationID)
+	case protocol.TypeMemoryProcessingStarted:
+		c.Processing = append(c.Processing, e.ConversationID)
 	case protocol.TypeServiceStatus:
 		c.Statuses = append(c.Statuses, e.Status)
 	case protocol.TypeSegmentsDeleted:

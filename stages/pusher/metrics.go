@@ -64,6 +64,13 @@ func newMetrics(set *metrics.Set, breaker *retry.Breaker) *pusherMetrics {
 	m.connects = func(result string) *metrics.Counter {
 		return set.GetOrCreateCounter(`earshot_pusher_connects_total{result="` + result + `"}`)
 	}
+	// Every series from the start, at 0.
+	for _, r := range []string{"ok", "failed", "lost"} {
+		m.connects(r)
+	}
+	for _, r := range []string{"success", "error", "given_up"} {
+		m.requests(r)
+	}
 	return m
 }
 
