@@ -2,8 +2,10 @@
 //
 // Usage:
 //
-//	earshot serve    [flags]   run the gateway
-//	earshot emulate  [flags]   run an upstream that speaks Deepgram's live protocol
+//	earshot serve    [flags]            run the gateway
+//	earshot emulate  [flags]            run an upstream that speaks Deepgram's live protocol
+//	earshot stream   [flags] file.wav   stream a WAV file to /v4/listen and measure
+//	earshot record   [flags]            run a receiver of the pusher protocol that stores conversations
 //
 // Run "earshot <command> -h" for a command's flags. Every flag can also be
 // set from the environment (see the README).
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runEmulate(ctx, args[1:], stderr)
 	case "stream":
 		err = runStream(ctx, args[1:], stdout, stderr)
+	case "record":
+		err = runRecord(ctx, args[1:], stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -67,6 +71,7 @@ commands:
   serve     run the gateway (GET /v4/listen, /metrics, /healthz, /readyz)
   emulate   run an upstream that speaks Deepgram's live protocol, with fault injection
   stream    stream a WAV file to /v4/listen like the Omi app's live test, and measure
+  record    run a receiver of the pusher protocol (/v1/trigger/listen) that stores each conversation's audio and segments
 
 Run "earshot <command> -h" for a command's flags.
 `)
