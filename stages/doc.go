@@ -31,12 +31,19 @@
 //     stall and pause watches, reconnects. Imports stages, stages/retry
 //     and internal/chunks.
 //   - stages/fanout: segments from final results (the segmenter), their
-//     flushing, and the bounded sink outboxes with their overflow
-//     policies. Imports stages and internal/uuid.
+//     flushing, conversations on the capture clock, the Sink interface
+//     and the bounded sink outboxes with their overflow policies.
+//     Imports stages and internal/uuid.
+//   - stages/pusher: the downstream sink of the pusher protocol (a Sink
+//     of the fan-out by its methods, without importing it): per-session
+//     bounded buffers and connection states, the process-wide breaker,
+//     processing requests kept until answered. Imports stages,
+//     stages/retry and protocol/pusher (its wire form, as a provider
+//     knows its own).
 //   - stages/retry: full-jitter backoff, the circuit breaker (which also
 //     records permanent refusals for readiness), the retry budget, and
-//     Connect, the one retry loop (the connector's, and the pusher sink's
-//     to come). Imports stages.
+//     Connect, the one retry loop (the connector's and the pusher sink's),
+//     and Retry-After parsing. Imports stages.
 //   - stages/deepgram, stages/local, stages/silero: providers (Deepgram's
 //     live protocol, the embedded pocketsphinx recognizer, Silero VAD).
 //     They implement contracts of this package and import nothing of

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -105,35 +102,14 @@ func runEmulate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	logger.Info("emulate: listening", "addr", ln.Addr().String(), "url", "ws://"+ln.Addr().String()+"/v1/listen",
 		"recognizer", *recog, "auth", cfg.APIKey != "", "idle_timeout_ms", cfg.IdleTimeoutMs,
 		"refuse_first", cfg.Faults.RefuseFirst, "refuse_status", cfg.Faults.RefuseStatus,
 		"retry_after_sec", cfg.Faults.RetryAfterSec, "drop_after_ms", cfg.Faults.DropAfterMs,
 		"drop_abrupt", cfg.Faults.DropAbrupt, "stall", cfg.Faults.Stall,
 		"handshake_delay_ms", cfg.Faults.HandshakeDelayMs)
-
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err = <-served: // failed before ctx ended
-	case <-ctx.Done():
-	}
-	// End the streams first (close 1001, pending handshakes get 503), then
-	// stop the HTTP server; its Shutdown does not track hijacked streams.
-	_ = srv.Close()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), emulateShutdownTimeout)
-	defer cancel()
-	if serr := hs.Shutdown(sctx); serr != nil {
-		_ = hs.Close()
-		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
-	}
-	if err == nil {
-		err = <-served
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	// End the streams first (close 1001, pending handshakes get 503).
+	err = serveWebSockets(ctx, ln, srv.Handler(), logger, srv.Close, emulateShutdownTimeout)
 	st := srv.Stats()
 	logger.Info("emulate: stopped", "upgrade_attempts", st.UpgradeAttempts, "accepted", st.Accepted, "refused", st.Refused)
 	return err

@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"earshot/protocol/pusher"
@@ -64,31 +62,11 @@ func runRecord(ctx context.Context, args []string, stderr io.Writer) error {
 		_ = rec.Close()
 		return err
 	}
-	hs := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	logger.Info("record: listening", "addr", ln.Addr().String(), "url", "ws://"+ln.Addr().String()+pusher.Path,
 		"dir", *dir, "max_frame_bytes", *maxFrame, "max_gap_sec", *maxGap)
-
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err = <-served: // failed before ctx ended
-	case <-ctx.Done():
-	}
-	// End the connections first (close 1001, new upgrades get 503), then
-	// stop the HTTP server; its Shutdown does not track hijacked ones.
-	_ = rec.Close()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordShutdownTimeout)
-	defer cancel()
-	if serr := hs.Shutdown(sctx); serr != nil {
-		_ = hs.Close()
-		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
-	}
-	if err == nil {
-		err = <-served
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
+	// End the connections first (close 1001, new upgrades get 503; a
+	// conversation being finished is finished first).
+	err = serveWebSockets(ctx, ln, rec, logger, rec.Close, recordShutdownTimeout)
 	logger.Info("record: stopped")
 	return err
 }

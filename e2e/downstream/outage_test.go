@@ -207,6 +207,8 @@ func summary(ds []time.Duration) string {
 		return "n=0"
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Millisecond) }
+	q := func(p float64) time.Duration {
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Millisecond)
+	}
 	return fmt.Sprintf("n=%d p50 %v p95 %v max %v", len(ds), q(0.5), q(0.95), ds[len(ds)-1].Round(time.Millisecond))
 }
