@@ -192,3 +192,94 @@ func TestPusherBreakerIsProcessWide(t *testing.T) {
 	td.Cmp(t, int(f.dials.Load()), td.Between(3, 5), "the breaker stopped the dials")
 	td.Cmp(t, stagestest.MetricValue(t, set, `earshot_pusher_sessions{state="connected"}`), 0.0)
 }
+
+// TestPusherSplitsAudioBetweenConversations: audio more than the
+// conversation timeout past the last word waits (the conversation may
+// be about to end there); the conversation's end cuts its audio there
+// exactly; the audio until the next conversation's first word is not
+// sent; the next conversation's audio follows its 103.
+func TestPusherSplitsAudioBetweenConversations(t *testing.T) {
+	f := newFakePusher(t)
+	p, _ := newPusher(t, quickConfig(f.url()))
+	s := p.Session(pusher.SessionParams{UID: "u1", SampleRateHz: 16000, Language: "en", ConversationTimeoutSec: 2, ID: "t"})
+	audio := func(fromSec, toSec float64) {
+		for i := int64(fromSec * 10); i < int64(toSec*10); i++ {
+			s.Audio(stages.Audio{PCM: pcm(1600, byte(i)), Start: i * 1600, SampleRateHz: 16000})
+		}
+	}
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationStarted, ID: "a", StartSec: 0.5}, ConversationID: "a"})
+	s.Push(stages.Message{ConversationID: "a", Segments: []stages.Segment{{ID: "s1", Text: "hi", Start: 0, End: 0.5}}})
+	audio(0, 10) // the last word ended at 1 s: audio from 3 s on waits
+	got := f.until(t, wire.KindSegments)
+	samples := 0
+	for _, fr := range got {
+		if fr.kind == wire.KindAudio {
+			_, b, err := wire.ParseAudio(fr.payload)
+			td.CmpNoError(t, err)
+			samples += len(b) / 2
+		}
+	}
+	td.Cmp(t, samples, td.Lte(40000), "no more than 0.5 s to 3 s yet")
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationEnded, ID: "a", StartSec: 0.5, EndSec: 3}, ConversationID: "a"})
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationStarted, ID: "b", StartSec: 8}, ConversationID: "b"})
+	s.Push(stages.Message{ConversationID: "b", Segments: []stages.Segment{{ID: "s2", Text: "again", Start: 0, End: 0.5}}})
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationEnded, ID: "b", StartSec: 8, EndSec: 10}, ConversationID: "b"})
+	s.Close()
+	got = append(got, f.until(t, wire.KindProcess)...)
+	got = append(got, f.until(t, wire.KindProcess)...)
+	perConv := map[string][2]float64{} // first and one-past-last sample, in seconds
+	conv := ""
+	var order []string
+	for _, fr := range got {
+		switch fr.kind {
+		case wire.KindConversation:
+			conv = string(fr.payload)
+			order = append(order, "103 "+conv)
+		case wire.KindAudio:
+			ts, b, err := wire.ParseAudio(fr.payload)
+			td.CmpNoError(t, err)
+			span, ok := perConv[conv]
+			if !ok {
+				span[0] = ts
+			}
+			span[1] = ts + float64(len(b)/2)/16000
+			perConv[conv] = span
+		case wire.KindProcess:
+			var req wire.Process
+			td.CmpNoError(t, json.Unmarshal(fr.payload, &req))
+			order = append(order, "104 "+req.ConversationID)
+		}
+	}
+	td.Cmp(t, order, []string{"103 a", "103 b", "104 a", "104 b"})
+	td.Cmp(t, perConv["a"][1]-perConv["a"][0], td.N(2.5, 1e-6), "a: from 0.5 s to its end at 3 s")
+	td.Cmp(t, perConv["b"][1]-perConv["b"][0], td.N(2.0, 1e-6), "b: from 8 s to 10 s")
+	td.Cmp(t, perConv["b"][0]-perConv["a"][0], td.N(7.5, 1e-3), "on one timeline")
+}
+
+// TestPusherSpeakerSamples: an assignment that named a person sends the
+// re-sent segments (102), then a 105 with the person, the conversation
+// and the segments that now carry the person; one that clears a person
+// sends the segments only.
+func TestPusherSpeakerSamples(t *testing.T) {
+	f := newFakePusher(t)
+	p, _ := newPusher(t, quickConfig(f.url()))
+	s := p.Session(pusher.SessionParams{UID: "u1", SampleRateHz: 16000, ConversationTimeoutSec: 120, ID: "t"})
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationStarted, ID: "c"}, ConversationID: "c"})
+	ann := "p-ann"
+	s.Push(stages.Message{ConversationID: "c", Assignment: &stages.SpeakerAssignment{SpeakerID: 1, PersonID: ann, SegmentIDs: []string{"x"}},
+		Segments: []stages.Segment{{ID: "s1", SpeakerID: 1, PersonID: &ann}, {ID: "s2", SpeakerID: 0}}})
+	got := f.until(t, wire.KindSpeakerSamples)
+	td.Cmp(t, got[len(got)-2].kind, wire.KindSegments)
+	td.Cmp(t, json.RawMessage(got[len(got)-1].payload), td.JSON(`{"person_id":"p-ann","conversation_id":"c","segment_ids":["s1"]}`))
+	s.Push(stages.Message{ConversationID: "c", Assignment: &stages.SpeakerAssignment{SpeakerID: 1}, Segments: []stages.Segment{{ID: "s1", SpeakerID: 1}}})
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationEnded, ID: "c", EndSec: 1}, ConversationID: "c"})
+	rest := f.until(t, wire.KindProcess)
+	var kinds []wire.Kind
+	for _, fr := range rest {
+		if fr.kind != wire.KindHeartbeat {
+			kinds = append(kinds, fr.kind)
+		}
+	}
+	td.Cmp(t, kinds, []wire.Kind{wire.KindSegments, wire.KindProcess}, "no 105 for a cleared person")
+	s.Close()
+}
