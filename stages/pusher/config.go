@@ -22,6 +22,7 @@ const (
 	DefaultLingerMs           = 10 * 60 * 1000
 	DefaultIdleAudioMs        = 10000
 	DefaultMaxFrameBytes      = 256 << 10
+	DefaultResendMs           = 2000
 	// Omi's pusher breaker: 20 failures in 30 s open it for 60 s.
 	DefaultBreakerFailures = 20
 	DefaultBreakerWindowMs = 30000
@@ -80,6 +81,15 @@ type Config struct {
 	IdleAudioMs int
 	// MaxFrameBytes caps one audio frame's PCM (default 256 KiB).
 	MaxFrameBytes int
+	// ResendMs: the frames of audio, segments and conversation ids
+	// written within this long before a connection was lost are written
+	// again, first, on the next one: the protocol acknowledges none of
+	// them, and what was in flight when a pusher went away is otherwise
+	// lost. A receiver that places audio by its time and upserts
+	// segments by id (earshot record does) stores them once. Default
+	// 2000 (two flushes); negative: never (for a pusher that cannot take
+	// a frame twice).
+	ResendMs int
 }
 
 func (c Config) withDefaults() Config {
@@ -94,6 +104,7 @@ func (c Config) withDefaults() Config {
 	stages.Default(&c.LingerMs, DefaultLingerMs)
 	stages.Default(&c.IdleAudioMs, DefaultIdleAudioMs)
 	stages.Default(&c.MaxFrameBytes, DefaultMaxFrameBytes)
+	stages.DefaultOrOff(&c.ResendMs, DefaultResendMs)
 	stages.Default(&c.Reconnect.Attempts, DefaultReconnectAttempts)
 	stages.Default(&c.Reconnect.BaseMs, DefaultReconnectBaseMs)
 	stages.Default(&c.Reconnect.CapMs, DefaultReconnectCapMs)

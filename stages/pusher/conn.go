@@ -66,6 +66,7 @@ func (s *Session) run(base context.Context) {
 			return
 		}
 		_ = conn.CloseNow()
+		s.lostAt = time.Now()
 		if ctx.Err() != nil {
 			s.abandon()
 			return
@@ -165,7 +166,18 @@ func (s *Session) serve(ctx context.Context, conn *websocket.Conn, c *connState)
 		s.st.SentBytes += int64(len(b))
 		s.mu.Unlock()
 		s.p.m.sentBytes.Add(len(b))
+		s.keep(b)
 		return nil
+	}
+	// What the last connection may have lost in flight, first.
+	for _, f := range s.resendable() {
+		if err := write(f.b); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.st.ResentBytes += int64(len(f.b))
+		s.mu.Unlock()
+		s.p.m.resentBytes.Add(len(f.b))
 	}
 	send := func() error {
 		for {
@@ -237,4 +249,39 @@ func (s *Session) readAnswers(ctx context.Context, conn *websocket.Conn) error {
 			}
 		}
 	}
+}
+
+// keep records a written frame for a resend after a reconnect (not
+// heartbeats, which say nothing, nor 104s, which stay pending until
+// answered anyway) and forgets frames older than ResendMs.
+func (s *Session) keep(b []byte) {
+	if s.p.cfg.ResendMs < 0 {
+		return
+	}
+	now := time.Now()
+	if kind, _, err := wire.Parse(b); err == nil && kind != wire.KindHeartbeat && kind != wire.KindProcess {
+		s.tail = append(s.tail, sentFrame{at: now, b: b})
+	}
+	s.tail = s.tail[s.expired(now):]
+}
+
+// expired is how many of the tail's frames are older than ResendMs at t.
+func (s *Session) expired(t time.Time) int {
+	limit := t.Add(-time.Duration(s.p.cfg.ResendMs) * time.Millisecond)
+	n := 0
+	for n < len(s.tail) && s.tail[n].at.Before(limit) {
+		n++
+	}
+	return n
+}
+
+// resendable takes the frames written within ResendMs before the last
+// connection was lost (none on a first connection).
+func (s *Session) resendable() []sentFrame {
+	if s.lostAt.IsZero() || len(s.tail) == 0 {
+		return nil
+	}
+	out := s.tail[s.expired(s.lostAt):]
+	s.tail = nil
+	return out
 }

@@ -39,6 +39,9 @@ type fakePusher struct {
 	frames    chan frame
 	answer    func(conn int) bool
 	readEvery time.Duration
+	// dieAt, if > 0, makes the first connection die on its dieAt-th
+	// audio frame, as if that frame was in flight when it went away.
+	dieAt int
 }
 
 func newFakePusher(t *testing.T) *fakePusher {
@@ -60,6 +63,7 @@ func newFakePusher(t *testing.T) *fakePusher {
 		c.SetReadLimit(8 << 20)
 		n := int(f.conns.Add(1))
 		ctx := context.Background()
+		audio := 0
 		for {
 			if f.readEvery > 0 {
 				time.Sleep(f.readEvery) // the peer under test is slow on purpose
@@ -71,6 +75,12 @@ func newFakePusher(t *testing.T) *fakePusher {
 			kind, payload, err := wire.Parse(b)
 			if err != nil {
 				continue
+			}
+			if kind == wire.KindAudio && n == 1 && f.dieAt > 0 {
+				if audio++; audio == f.dieAt {
+					_ = c.CloseNow()
+					return
+				}
 			}
 			f.frames <- frame{conn: n, kind: kind, payload: payload}
 			if kind == wire.KindProcess && !f.answer(n) {

@@ -39,6 +39,7 @@ type pusherMetrics struct {
 	lingering       atomic.Int64
 	pending         atomic.Int64
 	sentBytes       *metrics.Counter
+	resentBytes     *metrics.Counter
 	sentSegments    *metrics.Counter
 	droppedAudio    *metrics.FloatCounter
 	droppedSegments *metrics.Counter
@@ -50,6 +51,7 @@ func newMetrics(set *metrics.Set, breaker *retry.Breaker) *pusherMetrics {
 	m := &pusherMetrics{
 		set:             set,
 		sentBytes:       set.NewCounter(`earshot_pusher_sent_bytes_total`),
+		resentBytes:     set.NewCounter(`earshot_pusher_resent_bytes_total`),
 		sentSegments:    set.NewCounter(`earshot_pusher_segments_sent_total`),
 		droppedAudio:    set.NewFloatCounter(`earshot_pusher_dropped_audio_seconds_total`),
 		droppedSegments: set.NewCounter(`earshot_pusher_dropped_segments_total`),

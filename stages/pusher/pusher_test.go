@@ -283,3 +283,41 @@ func TestPusherSpeakerSamples(t *testing.T) {
 	td.Cmp(t, kinds, []wire.Kind{wire.KindSegments, wire.KindProcess}, "no 105 for a cleared person")
 	s.Close()
 }
+
+// TestPusherResendsWhatWasInFlight: a pusher that goes away while an
+// audio frame is in flight gets it again, with its conversation id
+// first, on the next connection (ResendMs), and the resend is counted.
+func TestPusherResendsWhatWasInFlight(t *testing.T) {
+	f := newFakePusher(t)
+	f.dieAt = 3
+	cfg := quickConfig(f.url())
+	cfg.FlushIntervalMs = 1000 // one frame a second: 100 ms frames gather
+	p, set := newPusher(t, cfg)
+	s := p.Session(pusher.SessionParams{UID: "u1", SampleRateHz: 16000, ConversationTimeoutSec: 120, ID: "t"})
+	s.Push(stages.Message{Conversation: &stages.Conversation{Change: stages.ConversationStarted, ID: "c"}, ConversationID: "c"})
+	s.Push(stages.Message{ConversationID: "c", Segments: []stages.Segment{{ID: "s1", End: 100}}})
+	for i := range int64(40) { // 4 s, in four flushes
+		s.Audio(stages.Audio{PCM: pcm(1600, 3), Start: i * 1600, SampleRateHz: 16000})
+		if i%10 == 9 {
+			waitFor(t, "flushed", func() bool { return s.Stats().SentBytes > i*3200 })
+		}
+	}
+	starts := map[float64]int{}
+	deadline := time.After(time.Minute)
+	for len(starts) < 4 {
+		select {
+		case fr := <-f.frames:
+			if fr.kind == wire.KindAudio {
+				ts, _, err := wire.ParseAudio(fr.payload)
+				td.CmpNoError(t, err)
+				starts[ts]++
+			}
+		case <-deadline:
+			t.Fatalf("audio frames seen: %v", starts)
+		}
+	}
+	td.Cmp(t, len(starts), 4, "every second of audio arrived, the one in flight included")
+	td.Cmp(t, s.Stats().ResentBytes, td.Gt(int64(0)))
+	td.Cmp(t, stagestest.MetricValue(t, set, "earshot_pusher_resent_bytes_total"), td.Gt(0.0))
+	s.Close()
+}

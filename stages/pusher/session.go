@@ -52,6 +52,18 @@ type Session struct {
 	reqs     []*request  // unanswered processing requests, oldest first
 	answered chan struct{}
 	st       Stats
+
+	// tail holds the frames written within ResendMs, oldest first, and
+	// lostAt when the last connection was lost: owned by the connection
+	// goroutine.
+	tail   []sentFrame
+	lostAt time.Time
+}
+
+// sentFrame is a frame written at a time, kept for a resend.
+type sentFrame struct {
+	at time.Time
+	b  []byte
 }
 
 // convAudio is a conversation's span on the capture clock, for routing
@@ -89,6 +101,9 @@ type Stats struct {
 	DroppedSegments int64
 	// MaxAudioBytes is the most audio ever buffered at once.
 	MaxAudioBytes int
+	// ResentBytes counts the bytes of frames written again after a
+	// reconnect (Config.ResendMs).
+	ResentBytes int64
 	// Answered counts processing requests answered; GivenUp those given
 	// up (past MaxPending or LingerMs).
 	Answered, GivenUp int
