@@ -253,6 +253,14 @@ func (c Config) withDefaults() Config {
 type Deps struct {
 	// Provider dials the upstream speech-to-text service. Required.
 	Provider stages.Provider
+	// Fallbacks are the providers after Provider in the sessions' chain,
+	// in order (--stt deepgram,soniox,local), with the languages each
+	// serves (nil: any): a session starts on the first that its breaker
+	// lets it dial and fails over mid-session
+	// (connector.Config.FailoverAfterMs), with the replay ring. Each gets
+	// a process-wide breaker of its own (a Link's Breaker is ignored).
+	// Names must differ.
+	Fallbacks []connector.Link
 	// Tokens, if not nil, verifies signed bearer tokens (OIDC/JWT, e.g.
 	// Firebase ID tokens) that are not one of Config.APIKeys. nil: only
 	// the static keys are accepted.

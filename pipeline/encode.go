@@ -74,8 +74,11 @@ func encodeMessage(m stages.Message) (clientFrames, error) {
 }
 
 // eventStatus is the service_status a client sees for an upstream state
-// change: ready carries the provider, as Omi's does; stt_degraded (with
-// the reason as its text) and stt_recovered are earshot's additions.
+// change: ready carries the provider, as Omi's does, and the reason
+// fallback_from_<x> when the session serves from a later provider of its
+// chain (at the start, or after a failover, once the new provider
+// answered); stt_degraded (with the reason as its text) and
+// stt_recovered are earshot's additions.
 func eventStatus(m stages.Message) (protocol.Event, bool) {
 	var ev protocol.Event
 	switch m.Event {
@@ -83,10 +86,16 @@ func eventStatus(m stages.Message) (protocol.Event, bool) {
 		ev = protocol.ServiceStatus(protocol.StatusSTTInitiating, "STT Service Starting")
 	case stages.EventConnected:
 		ev = protocol.ServiceStatus(protocol.StatusReady, "")
+		ev.Reason = fallback(m.Reason)
 	case stages.EventDegraded:
 		ev = protocol.ServiceStatus(protocol.StatusSTTDegraded, m.Reason)
 	case stages.EventRecovered:
 		ev = protocol.ServiceStatus(protocol.StatusSTTRecovered, "")
+		if r := fallback(m.Reason); r != "" {
+			// A failover: the next provider serves (Omi's form).
+			ev = protocol.ServiceStatus(protocol.StatusReady, "")
+			ev.Reason = r
+		}
 	default:
 		return ev, false
 	}
@@ -98,6 +107,15 @@ func eventStatus(m stages.Message) (protocol.Event, bool) {
 		ev.StatusText = strings.TrimSuffix("channel "+strconv.Itoa(m.Channel)+": "+ev.StatusText, ": ")
 	}
 	return ev, true
+}
+
+// fallback is reason when it names the provider a fallback serves
+// instead of ("fallback_from_<provider>"), else "".
+func fallback(reason string) string {
+	if strings.HasPrefix(reason, "fallback_from_") {
+		return reason
+	}
+	return ""
 }
 
 // failedEvent is Omi's stt_failed status for an upstream that failed for

@@ -59,6 +59,7 @@ func (s *session) newChains(prefix []byte) []chain {
 		deps := connector.Deps{
 			Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: log,
 			Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
+			Chain: s.srv.up.chain,
 		}
 		if prefix != nil {
 			c.sw = profile.New(cfg.ProfileSwitch)

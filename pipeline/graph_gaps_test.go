@@ -137,12 +137,12 @@ func TestGateConnectorMapsResultTimesAcrossGaps(t *testing.T) {
 		s.Push(stages.Result{IsFinal: true, StartSec: 2, DurationSec: 2, Words: []stages.Word{
 			{Word: "two", StartSec: 2.4, EndSec: 2.8},
 		}})
-		td.Cmp(t, rounded(gd.next(t).Result), stages.Result{IsFinal: true, StartSec: 1.7, DurationSec: 2, Stream: 1,
+		td.Cmp(t, rounded(gd.next(t).Result), stages.Result{IsFinal: true, StartSec: 1.7, DurationSec: 2, Stream: 1, Provider: "fake",
 			Words: []stages.Word{
 				{Word: "one", StartSec: 2.2, EndSec: 2.6},
 				{Word: "tail", StartSec: 3.5, EndSec: 3.7}, // not stretched over the gap
 			}}, "capture time before the gap")
-		td.Cmp(t, rounded(gd.next(t).Result), stages.Result{IsFinal: true, StartSec: 5.7, DurationSec: 2, Stream: 1,
+		td.Cmp(t, rounded(gd.next(t).Result), stages.Result{IsFinal: true, StartSec: 5.7, DurationSec: 2, Stream: 1, Provider: "fake",
 			Words: []stages.Word{{Word: "two", StartSec: 6.1, EndSec: 6.5}}}, "capture time after the gap")
 		close(gd.in)
 		td.Cmp(t, <-ctls, []control{

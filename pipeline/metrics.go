@@ -47,8 +47,11 @@ type serverMetrics struct {
 
 // upstream holds the process-wide protections of the upstream target.
 type upstream struct {
-	breaker *retry.Breaker
+	breaker *retry.Breaker // the first provider's (chain[0].Breaker)
 	budget  *retry.Budget
+	// chain is the sessions' chain of providers when there are
+	// fallbacks, nil for one provider.
+	chain []connector.Link
 }
 
 // newServerMetrics registers the server's metrics in set, with gauges of

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"earshot/internal/chunks"
+	"earshot/stages/connector"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
 	"earshot/stages/pusher"
@@ -118,6 +119,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		s.pusher = p
 	}
+	if len(deps.Fallbacks) > 0 {
+		s.up.chain = []connector.Link{{Provider: deps.Provider, Breaker: s.up.breaker}}
+		seen := map[string]bool{deps.Provider.Name(): true}
+		for _, l := range deps.Fallbacks {
+			name := l.Provider.Name()
+			if seen[name] {
+				return nil, fmt.Errorf("%w: %q twice in the chain", ErrNoProvider, name)
+			}
+			seen[name] = true
+			l.Breaker = retry.NewBreaker(name, cfg.Breaker, deps.Metrics)
+			s.up.chain = append(s.up.chain, l)
+		}
+	}
 	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
 	s.mux.HandleFunc("GET /v4/listen", s.handleListen)
 	s.mux.HandleFunc("GET /v4/web/listen", s.handleWebListen)
@@ -135,13 +149,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // Ready reports why the server should not be sent sessions, or nil: it is
 // draining, or its upstream's latest dial was refused permanently (bad key,
 // no credit) and none succeeded since, as the upstream's process-wide
-// circuit breaker records it (retry.Breaker.Broken). Sessions are still accepted in the
+// circuit breaker records it (retry.Breaker.Broken); with a chain of
+// providers, every one of them. Sessions are still accepted in the
 // second case, so that a fixed upstream is noticed.
 func (s *Server) Ready() error {
 	if s.draining.Load() {
 		return ErrDraining
 	}
-	if reason, broken := s.up.breaker.Broken(); broken {
+	reason, broken := s.up.breaker.Broken()
+	for _, l := range s.up.chain[min(1, len(s.up.chain)):] {
+		r, b := l.Breaker.Broken()
+		if !b {
+			return nil
+		}
+		reason += "; " + l.Provider.Name() + ": " + r
+	}
+	if broken {
 		return fmt.Errorf("%w: %s", ErrUpstreamBroken, reason)
 	}
 	return nil

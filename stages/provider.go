@@ -123,4 +123,8 @@ type Result struct {
 	// so Word.Speaker labels are scoped to Stream. Set by the connector;
 	// providers leave it 0.
 	Stream int
+	// Provider is the Name of the provider that produced the result (a
+	// session with a chain of providers may change provider). Set by the
+	// connector; providers leave it empty.
+	Provider string
 }

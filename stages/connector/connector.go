@@ -59,8 +59,20 @@ type Config struct {
 	FinalizeSilenceMs int
 	// MinStreamMs: a stream that fails sooner than this after it opened
 	// counts as a failed connect, so the next dial waits a backoff delay
-	// first (no tight loops). Default 2000; negative disables.
+	// first (no tight loops); three such quick deaths in a row move a
+	// session with a chain to its next provider. Default 2000; negative
+	// disables.
 	MinStreamMs int
+	// FailoverAfterMs: with a chain (Deps.Chain), reconnects to one
+	// provider that keep failing this long after its stream failed move
+	// the session to the next provider (so do a permanent refusal, the
+	// provider's breaker being open, and the attempts running out).
+	// Default DefaultFailoverAfterMs; negative: only those others.
+	FailoverAfterMs int
+	// MaxFailovers bounds how many times a session moves between the
+	// providers of its chain. Default DefaultMaxFailovers; negative:
+	// never.
+	MaxFailovers int
 }
 
 // Defaults of Config.
@@ -89,13 +101,22 @@ func (c Config) withDefaults() Config {
 	stages.DefaultOrOff(&c.MinStreamMs, DefaultMinStreamMs)
 	stages.DefaultOrOff(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
 	stages.DefaultOrOff(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
+	stages.DefaultOrOff(&c.FailoverAfterMs, DefaultFailoverAfterMs)
+	stages.DefaultOrOff(&c.MaxFailovers, DefaultMaxFailovers)
+	c.MaxFailovers = max(c.MaxFailovers, 0)
 	return c
 }
 
 // Deps are the connector's runtime dependencies.
 type Deps struct {
-	// Provider dials the upstream. Required.
+	// Provider dials the upstream. Required unless Chain is set.
 	Provider stages.Provider
+	// Chain, if not empty, replaces Provider and Breaker: the providers
+	// to use, in order of preference, each with its breaker. A session
+	// starts on the first whose breaker lets it dial and moves on when
+	// one fails (Config.FailoverAfterMs), re-sending the replay ring's
+	// audio to the next, so that no word is lost or repeated.
+	Chain []Link
 	// Metrics are the server-wide connector metrics. Required.
 	Metrics *Metrics
 	// Breaker is the upstream target's process-wide circuit breaker; nil
@@ -172,7 +193,7 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		silence: newSilenceRun(c.samples(c.cfg.FinalizeSilenceMs)),
 	}
 	defer func() { st.ring.release() }()
-	if err := stages.Send(ctx, out, c.state(stages.EventConnecting, "")); err != nil {
+	if err := stages.Send(ctx, out, c.state(st, stages.EventConnecting, "")); err != nil {
 		return err
 	}
 	var (
@@ -185,20 +206,35 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		if err != nil {
 			return c.fail(ctx, st, out, err, everUp, everUp)
 		}
-		if everUp {
+		var announce *stages.Update
+		switch {
+		case everUp && st.fellFrom != "":
+			// A failover: recovered once the new provider answers.
 			c.deps.Metrics.Reconnects.Inc()
 			c.deps.Metrics.Degraded.Dec()
-			if err := stages.Send(ctx, out, c.state(stages.EventRecovered, "")); err != nil {
+			u := c.state(st, stages.EventRecovered, fallbackReason(st.fellFrom))
+			announce = &u
+		case everUp:
+			c.deps.Metrics.Reconnects.Inc()
+			c.deps.Metrics.Degraded.Dec()
+			if err := stages.Send(ctx, out, c.state(st, stages.EventRecovered, "")); err != nil {
 				_ = s.Close()
 				return err
 			}
-		} else if err := stages.Send(ctx, out, c.state(stages.EventConnected, "")); err != nil {
-			_ = s.Close()
-			return err
+		default:
+			reason := ""
+			if st.fellFrom != "" {
+				reason = fallbackReason(st.fellFrom)
+			}
+			if err := stages.Send(ctx, out, c.state(st, stages.EventConnected, reason)); err != nil {
+				_ = s.Close()
+				return err
+			}
 		}
+		st.fellFrom = ""
 		everUp = true
 		opened := time.Now()
-		err = c.stream(ctx, st, s, out)
+		err = c.stream(ctx, st, s, out, announce)
 		if err == nil {
 			c.deps.Metrics.streamEnds("closed").Inc()
 			return nil
@@ -208,13 +244,16 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		if class != stages.ClassAborted {
 			c.deps.Metrics.streamFailures(failureReason(err)).Inc()
 		}
-		if class != stages.ClassRetryable {
+		if class == stages.ClassAborted || (class == stages.ClassPermanent && !c.canFailover(st)) {
 			return c.fail(ctx, st, out, err, false, true)
 		}
-		c.log.Warn("upstream stream failed; reconnecting", "provider", c.deps.Provider.Name(),
+		if st.failingSince.IsZero() {
+			st.failingSince = time.Now()
+		}
+		c.log.Warn("upstream stream failed; reconnecting", "provider", c.name(st),
 			"held_seconds", stages.SamplesToSeconds(st.ring.held(), c.sc.SampleRateHz), "err", err)
 		c.deps.Metrics.Degraded.Inc()
-		if err := stages.Send(ctx, out, c.state(stages.EventDegraded, stages.Reason(err))); err != nil {
+		if err := stages.Send(ctx, out, c.state(st, stages.EventDegraded, stages.Reason(err))); err != nil {
 			c.deps.Metrics.Degraded.Dec()
 			return err
 		}
@@ -224,6 +263,11 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 			quickFails++
 		} else {
 			quickFails = 0
+		}
+		// A permanent end, or a provider that keeps accepting and then
+		// dying, is done for this session: the next one, at once.
+		if class == stages.ClassPermanent || (quickFails >= quickDeathsToFailover && c.canFailover(st)) {
+			st.skip, delay, quickFails = true, 0, 0
 		}
 	}
 }
@@ -236,10 +280,15 @@ func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked))
 // samples converts ms at the stream's rate; a negative ms stays negative.
 func (c *Connector) samples(ms int) int64 { return int64(ms) * int64(c.sc.SampleRateHz) / 1000 }
 
-// state is the Update of a state change of this connector's provider.
-func (c *Connector) state(k stages.EventKind, reason string) stages.Update {
-	return stages.Update{Kind: k, Reason: reason, Provider: c.deps.Provider.Name()}
+// state is the Update of a state change of the session's current
+// provider.
+func (c *Connector) state(st *connState, k stages.EventKind, reason string) stages.Update {
+	return stages.Update{Kind: k, Reason: reason, Provider: c.name(st)}
 }
+
+// fallbackReason is the reason of a ready from a provider the session
+// fell back to from provider from.
+func fallbackReason(from string) string { return "fallback_from_" + from }
 
 // fail ends Run after connecting failed for good or the session ended;
 // degraded says the Degraded gauge counts this session, wasConnected that
@@ -254,8 +303,8 @@ func (c *Connector) fail(ctx context.Context, st *connState, out chan<- stages.U
 		c.lose(c.dropRing(st))
 		return ctxErr(ctx)
 	}
-	c.log.Error("upstream unavailable", "provider", c.deps.Provider.Name(), "err", err)
-	u := c.state(stages.EventFailed, stages.Reason(err))
+	c.log.Error("upstream unavailable", "provider", c.name(st), "err", err)
+	u := c.state(st, stages.EventFailed, stages.Reason(err))
 	u.Failure, u.WasConnected = failure(err), wasConnected
 	u.RetryAfter, _ = stages.RetryAfter(err)
 	if err := stages.Send(ctx, out, u); err != nil {

@@ -13,15 +13,20 @@ type dialResult struct {
 	err error
 }
 
-// connect waits delay, then dials with backoff (a reconnect when reconnect),
-// while it keeps taking audio from the input into the replay ring so that
-// no earlier stage blocks.
+// connectLink waits delay, then dials the current provider with backoff
+// (a reconnect when reconnect), while it keeps taking audio from the
+// input into the replay ring so that no earlier stage blocks. A budget
+// over 0 bounds the whole connect: when it passes, the connect fails
+// with a retryable error (the chain moves on). onward says the chain has
+// somewhere else to go: an open breaker then ends the connect at once
+// instead of being waited for.
 //
 // The dial runs in a goroutine owned by this call and joined before it
 // returns. It is cancelled at once when ctx is done or when the input closes
 // (the client left): either yields an error wrapping ErrAborted, and no
 // stream.
-func (c *Connector) connect(ctx context.Context, st *connState, delay time.Duration, reconnect bool) (stages.Stream, error) {
+func (c *Connector) connectLink(ctx context.Context, st *connState, delay time.Duration, reconnect bool,
+	budget time.Duration, onward bool) (stages.Stream, error) {
 	if st.in == nil {
 		return nil, stages.Aborted(ctx)
 	}
@@ -29,28 +34,37 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 	if reconnect {
 		backoff.Attempts = c.cfg.ReconnectAttempts
 	}
-	dctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	link := c.links()[st.link]
+	name := link.Provider.Name()
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if budget > 0 {
+		t := time.AfterFunc(budget, func() { cancel(errFailoverDue) })
+		defer t.Stop()
+	}
 	done := make(chan dialResult, 1)
 	go func() {
 		if delay > 0 {
 			if err := retry.Wait(dctx, delay); err != nil {
-				done <- dialResult{err: stages.Aborted(dctx)}
+				done <- dialResult{err: failoverDue(dctx, stages.Aborted(dctx))}
 				return
 			}
 		}
-		s, err := retry.Connect(dctx, c.dial, retry.Options{
-			Backoff: backoff, Rand: c.deps.Rand, Breaker: c.deps.Breaker, Budget: c.deps.Budget,
-			FirstIsRetry: reconnect,
+		s, err := retry.Connect(dctx, func(ctx context.Context) (stages.Stream, error) { return c.dial(ctx, link.Provider) }, retry.Options{
+			Backoff: backoff, Rand: c.deps.Rand, Breaker: link.Breaker, Budget: c.deps.Budget,
+			FirstIsRetry: reconnect, BreakerOpenEnds: onward,
 			OnRetry: func(err error, wait time.Duration) {
-				c.log.Info("upstream dial failed; retrying", "provider", c.deps.Provider.Name(),
+				c.log.Info("upstream dial failed; retrying", "provider", name,
 					"class", stages.Classify(err).String(), "wait", wait, "err", err)
 			},
 		})
+		if err != nil {
+			err = failoverDue(dctx, err)
+		}
 		done <- dialResult{s: s, err: err}
 	}()
 	abort := func() (stages.Stream, error) {
-		cancel()
+		cancel(nil)
 		if r := <-done; r.s != nil {
 			_ = r.s.Close()
 		}
@@ -89,11 +103,11 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 	}
 }
 
-// dial is one attempt, timed and counted.
-func (c *Connector) dial(ctx context.Context) (stages.Stream, error) {
+// dial is one attempt at p, timed and counted.
+func (c *Connector) dial(ctx context.Context, p stages.Provider) (stages.Stream, error) {
 	c.deps.Metrics.Attempts.Inc()
 	start := time.Now()
-	s, err := c.deps.Provider.Dial(ctx, c.sc)
+	s, err := p.Dial(ctx, c.sc)
 	c.deps.Metrics.DialSeconds.UpdateDuration(start)
 	if err != nil && stages.Classify(err) != stages.ClassAborted {
 		c.deps.Metrics.dialFailures(failureReason(err)).Inc()

@@ -58,6 +58,9 @@ type Metrics struct {
 	LostSeconds *metrics.FloatCounter
 	// Degraded is the number of sessions whose upstream is down now.
 	Degraded *metrics.Gauge
+	// FailoverSeconds is the time from a stream's failure to the first
+	// result of the provider the session failed over to.
+	FailoverSeconds *metrics.Histogram
 }
 
 // NewMetrics registers the connector metrics in set. It panics if
@@ -79,6 +82,7 @@ func NewMetrics(set *metrics.Set) *Metrics {
 		PrefixWords:     set.NewCounter(`earshot_upstream_prefix_words_total`),
 		Stalls:          set.NewCounter(`earshot_upstream_stalls_total`),
 		Degraded:        set.NewGauge(`earshot_sessions_degraded`, nil),
+		FailoverSeconds: set.NewHistogram(`earshot_upstream_failover_seconds`),
 	}
 }
 
@@ -86,6 +90,17 @@ func NewMetrics(set *metrics.Set) *Metrics {
 // "permanent", "exhausted"). The label set is bounded.
 func (m *Metrics) connects(outcome string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_connects_total{outcome="` + outcome + `"}`)
+}
+
+// failovers counts sessions moving from one provider of their chain to
+// another (provider names: a bounded label set).
+func (m *Metrics) failovers(from, to string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_failovers_total{from="` + from + `",to="` + to + `"}`)
+}
+
+// providerSent counts audio seconds sent to one provider.
+func (m *Metrics) providerSent(provider string) *metrics.FloatCounter {
+	return m.set.GetOrCreateFloatCounter(`earshot_upstream_sent_seconds_total{provider="` + provider + `"}`)
 }
 
 // dialFailures counts failed dials by reason (see failureReason).
@@ -123,3 +138,6 @@ func (m *Metrics) streamFailures(reason string) *metrics.Counter {
 func (m *Metrics) streamEnds(how string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_stream_ends_total{how="` + how + `"}`)
 }
+
+// Set is the metrics set the Metrics are registered in.
+func (m *Metrics) Set() *metrics.Set { return m.set }

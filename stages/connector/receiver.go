@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sync/atomic"
+	"time"
 
 	"earshot/stages"
 )
@@ -28,6 +29,13 @@ type receiver struct {
 	// prefixDone that a result reached past it (prefix.go).
 	prefixSec  float64
 	prefixDone bool
+	// provider names the stream's provider (Result.Provider); announce,
+	// if not nil, goes out before the first result (a failover's
+	// recovery), and failingSince is when the outage before this stream
+	// began (zero: none), for the failover time.
+	provider     string
+	announce     *stages.Update
+	failingSince time.Time
 }
 
 // run forwards results until the stream ends. It returns nil when the
@@ -43,10 +51,19 @@ func (r *receiver) run(ctx, ioCtx context.Context) error {
 			return err
 		}
 		r.results.Add(1)
+		if r.announce != nil {
+			if !r.failingSince.IsZero() {
+				r.c.deps.Metrics.FailoverSeconds.UpdateDuration(r.failingSince)
+			}
+			if err := stages.Send(ctx, r.out, *r.announce); err != nil {
+				return err
+			}
+			r.announce = nil
+		}
 		if r.prefixSec > 0 {
 			done, only := r.prefix(&res)
 			if done {
-				if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventPrefixDone, Provider: r.c.deps.Provider.Name()}); err != nil {
+				if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventPrefixDone, Provider: r.provider}); err != nil {
 					return err
 				}
 			}
@@ -63,6 +80,7 @@ func (r *receiver) run(ctx, ioCtx context.Context) error {
 		}
 		res.Words = r.fresh(res.Words)
 		res.Stream = r.stream
+		res.Provider = r.provider
 		if err := stages.Send(ctx, r.out, stages.Update{Kind: stages.EventResult, Result: res}); err != nil {
 			return err
 		}

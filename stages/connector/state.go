@@ -1,6 +1,10 @@
 package connector
 
-import "earshot/stages"
+import (
+	"time"
+
+	"earshot/stages"
+)
 
 // connState is what survives from one upstream stream to the next. Owned
 // by Run's goroutine.
@@ -18,6 +22,14 @@ type connState struct {
 	silence silenceRun
 	// streams counts the streams opened so far (Result.Stream).
 	streams int
+	// The chain (chain.go): the current provider's index, the moves made,
+	// the provider just left (until the next connect reports it), when
+	// the current outage began (zero: none), and skip: the current
+	// provider is done for the session.
+	link, failovers int
+	fellFrom        string
+	failingSince    time.Time
+	skip            bool
 }
 
 // take puts audio from the input into the replay ring (a copy: a's

@@ -37,9 +37,11 @@ func (c *Connector) Stats() Stats {
 }
 
 // sentAudio counts samples sent upstream.
-func (c *Connector) sentAudio(samples int64) {
+func (c *Connector) sentAudio(provider string, samples int64) {
 	c.stats.sent.Add(samples)
-	c.deps.Metrics.SentSeconds.Add(stages.SamplesToSeconds(samples, c.sc.SampleRateHz))
+	sec := stages.SamplesToSeconds(samples, c.sc.SampleRateHz)
+	c.deps.Metrics.SentSeconds.Add(sec)
+	c.deps.Metrics.providerSent(provider).Add(sec)
 }
 
 // replayed counts samples about to be sent again on a new stream.

@@ -23,7 +23,10 @@ import (
 // tears a WebSocket down mid-frame and costs a registration per call); the
 // stream is torn down by Close when ctx ends. The receiving goroutine is
 // owned by this call and joined before it returns.
-func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update) error {
+//
+// announce, if not nil, is sent before the stream's first result: a
+// failover's recovery, which counts only once the new provider answers.
+func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update, announce *stages.Update) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
 	defer stop()
 
@@ -34,7 +37,7 @@ func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, 
 	if replayed := st.ring.rewind(); replayed > 0 {
 		c.replayed(replayed)
 	}
-	r := c.open(ctx, st, s, out)
+	r := c.open(ctx, st, s, out, announce)
 	defer r.stop()
 	if err := r.sendPrefix(); err != nil {
 		return err
@@ -70,12 +73,13 @@ type streamRun struct {
 }
 
 // open starts the receiver of s and the loop's timers.
-func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update) *streamRun {
+func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, out chan<- stages.Update, announce *stages.Update) *streamRun {
 	st.streams++
 	r := &streamRun{
 		c: c, st: st, s: s, ioCtx: context.WithoutCancel(ctx),
 		rx: &receiver{
-			c: c, s: s, out: out, stream: st.streams,
+			c: c, s: s, out: out, stream: st.streams, provider: c.name(st),
+			announce: announce, failingSince: st.failingSince,
 			clock:        NewClockMap(c.sc.SampleRateHz),
 			dedupeBefore: stages.SamplesToSeconds(st.acked, c.sc.SampleRateHz),
 		},
@@ -95,8 +99,12 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 	return r
 }
 
-// stop releases the loop's timers.
+// stop releases the loop's timers; a stream that answered ended the
+// outage, if one was on.
 func (r *streamRun) stop() {
+	if r.rx.results.Load() > 0 {
+		r.st.failingSince = time.Time{}
+	}
 	r.keepAlive.Stop()
 	r.stall.stop()
 	r.pause.stop()
@@ -167,7 +175,7 @@ func (r *streamRun) flush() error {
 			return r.sendFailed(err)
 		}
 		r.rx.clock.Sent(a)
-		r.c.sentAudio(a.Samples())
+		r.c.sentAudio(r.rx.provider, a.Samples())
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -93,6 +94,8 @@ type span struct {
 	endpoint bool
 	// profiled: the words came after speech-profile matching ran.
 	profiled bool
+	// provider produced the words ("": the Segmenter's).
+	provider string
 }
 
 // NewSegmenter returns an empty Segmenter. providerName fills each
@@ -145,7 +148,7 @@ func (s *Segmenter) add(r stages.Result, temporary bool) {
 	for i := 1; i <= len(r.Words); i++ {
 		if i == len(r.Words) || r.Words[i].Speaker != r.Words[start].Speaker {
 			id, user := s.speakerOf(r.Stream, r.Words[start].Speaker, temporary)
-			s.addRun(r.Words[start:i], id, user, s.processed && !temporary, i == len(r.Words) && r.SpeechFinal)
+			s.addRun(r.Words[start:i], id, user, s.processed && !temporary, i == len(r.Words) && r.SpeechFinal, r.Provider)
 			start = i
 		}
 	}
@@ -155,7 +158,7 @@ func (s *Segmenter) add(r stages.Result, temporary bool) {
 // (the session's speaker id) and isUser; profiled says speech-profile
 // matching ran for it; endpoint says the speaker paused after its last
 // word.
-func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, profiled, endpoint bool) {
+func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, profiled, endpoint bool, provider string) {
 	size, first, endSec := -1, -1, math.Inf(-1)
 	for k, w := range run {
 		if t := wordText(w); t != "" {
@@ -190,6 +193,7 @@ func (s *Segmenter) addRun(run []stages.Word, speaker int, isUser, profiled, end
 		startMs:   start,
 		endMs:     max(start, secToMs(endSec)),
 		endpoint:  endpoint && bare(run),
+		provider:  provider,
 	})
 }
 
@@ -286,7 +290,7 @@ func (sp *span) extend(next *span) {
 // all lower case: their case says nothing).
 func (s *Segmenter) mergeable(prev, next *span) bool {
 	sameSpeaker := prev.speakerID == next.speakerID || (prev.isUser && next.isUser)
-	if !sameSpeaker || prev.personID != next.personID {
+	if !sameSpeaker || prev.personID != next.personID || prev.provider != next.provider {
 		return false
 	}
 	if next.startMs-prev.endMs >= s.maxGapMs {
@@ -336,7 +340,7 @@ func (s *Segmenter) export(sp *span) stages.Segment {
 		End:                    float64(sp.endMs) / 1000,
 		Translations:           []stages.Translation{},
 		SpeechProfileProcessed: sp.profiled,
-		STTProvider:            s.provider,
+		STTProvider:            cmp.Or(sp.provider, s.provider),
 	}
 }
 

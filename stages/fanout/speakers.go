@@ -81,7 +81,7 @@ func (s *Segmenter) AddChannel(ch int, r stages.Result) {
 		return
 	}
 	s.channels = true
-	s.addRun(r.Words, ch-1, ch == 1, false, r.SpeechFinal)
+	s.addRun(r.Words, ch-1, ch == 1, false, r.SpeechFinal, r.Provider)
 }
 
 // label is the speaker field of speaker id: "SPEAKER_<n>", n not

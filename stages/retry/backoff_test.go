@@ -257,3 +257,20 @@ func TestParseRetryAfter(t *testing.T) {
 		td.Cmp(t, retry.ParseRetryAfter(v, now), want, "%q", v)
 	}
 }
+
+// TestConnectBreakerOpenEnds: with BreakerOpenEnds, a refusal by the open
+// breaker ends Connect at once, without a dial or a wait.
+func TestConnectBreakerOpenEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBreaker("x", retry.BreakerConfig{FailureThreshold: 1, OpenMs: 60000, FirstOpenMs: 60000}, nil)
+		ok, _ := b.Allow()
+		td.CmpTrue(t, ok)
+		b.Failure()
+		d := &scripted{start: time.Now(), s: stagestest.NewStream(1)}
+		began := time.Now()
+		_, err := retry.Connect(t.Context(), d.dial, retry.Options{Backoff: retry.BackoffConfig{Attempts: 5}, Breaker: b, BreakerOpenEnds: true})
+		td.CmpTrue(t, errors.Is(err, retry.ErrBreakerOpen))
+		td.Cmp(t, time.Since(began), time.Duration(0))
+		td.CmpNil(t, d.at, "no dial")
+	})
+}

@@ -36,6 +36,11 @@ type Options struct {
 	Budget *Budget
 	// FirstIsRetry marks a reconnect: its first dial is a retry too.
 	FirstIsRetry bool
+	// BreakerOpenEnds makes an attempt the Breaker refuses end Connect at
+	// once with that ErrBreakerOpen error, instead of waiting for the
+	// breaker: for a caller with somewhere else to go (the next provider
+	// of a chain).
+	BreakerOpenEnds bool
 }
 
 // Connect dials until a dial succeeds, a permanent error comes, the
@@ -92,6 +97,9 @@ func Connect[T any](ctx context.Context, dial DialFunc[T], o Options) (T, error)
 		}
 		if n == cfg.Attempts-1 {
 			break
+		}
+		if errors.Is(err, ErrBreakerOpen) && o.BreakerOpenEnds {
+			return none, err
 		}
 		if errors.Is(err, ErrBreakerOpen) {
 			// No dial was made: wait for the breaker only (its

@@ -46,6 +46,8 @@ type Provider struct {
 	Dials chan *Dial
 	// Count counts Dial calls.
 	Count atomic.Int64
+	// Named, if not empty, is the Name (for chains of several).
+	Named string
 }
 
 var _ stages.Provider = (*Provider)(nil)
@@ -53,8 +55,13 @@ var _ stages.Provider = (*Provider)(nil)
 // NewProvider returns a Provider with an unbuffered Dials channel.
 func NewProvider() *Provider { return &Provider{Dials: make(chan *Dial)} }
 
-// Name returns "fake".
-func (p *Provider) Name() string { return "fake" }
+// Name returns Named, or "fake".
+func (p *Provider) Name() string {
+	if p.Named != "" {
+		return p.Named
+	}
+	return "fake"
+}
 
 // Dial hands the call to the test and waits for its answer or ctx.
 func (p *Provider) Dial(ctx context.Context, cfg stages.StreamConfig) (stages.Stream, error) {

@@ -1,0 +1,213 @@
+package connector_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages"
+	"earshot/stages/connector"
+	"earshot/stages/retry"
+	"earshot/stages/stagestest"
+)
+
+// chainHarness is a connector over a chain of two fake providers, "a"
+// then "b", with their breakers.
+type chainHarness struct {
+	*harness
+	a, b   *stagestest.Provider
+	ba, bb *retry.Breaker
+}
+
+func startChain(t *testing.T, cfg connector.Config) *chainHarness {
+	t.Helper()
+	return startChainAfter(t, cfg, nil)
+}
+
+// startChainAfter is startChain that calls prepare, when not nil, on the
+// harness before the connector starts.
+func startChainAfter(t *testing.T, cfg connector.Config, prepare func(*chainHarness)) *chainHarness {
+	t.Helper()
+	ch := &chainHarness{
+		a: stagestest.NewProvider(), b: stagestest.NewProvider(),
+		ba: retry.NewBreaker("a", retry.BreakerConfig{FailureThreshold: 100}, nil),
+		bb: retry.NewBreaker("b", retry.BreakerConfig{FailureThreshold: 100}, nil),
+	}
+	if prepare != nil {
+		prepare(ch)
+	}
+	ch.a.Named, ch.b.Named = "a", "b"
+	ch.harness = startConnectorWith(t, t.Context(), cfg, func(d *connector.Deps) {
+		d.Provider = nil
+		d.Chain = []connector.Link{{Provider: ch.a, Breaker: ch.ba}, {Provider: ch.b, Breaker: ch.bb}}
+	})
+	return ch
+}
+
+// TestChainFailsOverWithTheReplay: the first provider's stream drops and
+// its reconnects keep failing for FailoverAfterMs; the session moves to
+// the second, which gets every unacknowledged sample again, its times
+// mapped onto the capture clock, and is announced (ready with
+// fallback_from_a) only with its first result, whose words name it.
+func TestChainFailsOverWithTheReplay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{FailoverAfterMs: 5000, MinStreamMs: -1,
+			Backoff: retry.BackoffConfig{BaseMs: 1000, CapMs: 1000}})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventConnecting, Provider: "a"}, nil))
+		s1 := stagestest.NewStream(16)
+		(<-h.a.Dials).Accept(s1)
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventConnected, Provider: "a", Reason: ""}, nil))
+		h.in <- frame(0, 16000)
+		<-s1.Audio
+		s1.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5, Words: []stages.Word{{Word: "one", StartSec: 0.1, EndSec: 0.4}}})
+		td.Cmp(t, h.next(t).Result.Provider, "a")
+		s1.End(&stages.UpstreamError{CloseCode: 1011, Code: "NET-0001"})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventDegraded, Provider: "a"}, nil))
+		failed := time.Now()
+		refused := 0
+		var d *stagestest.Dial
+		for d == nil {
+			select {
+			case da := <-h.a.Dials:
+				da.Refuse(errDown)
+				refused++
+			case d = <-h.b.Dials:
+			}
+		}
+		td.Cmp(t, time.Since(failed), td.Between(5*time.Second, 6*time.Second), "a was tried for FailoverAfterMs")
+		td.Cmp(t, refused, td.Gte(3))
+		s2 := stagestest.NewStream(16)
+		d.Accept(s2)
+		td.Cmp(t, <-s2.Audio, stagestest.PCM(8000, 8000), "the unacknowledged half second is replayed into b")
+		select {
+		case u := <-h.out:
+			t.Fatalf("announced before b answered: %+v", u)
+		default:
+		}
+		s2.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5, Words: []stages.Word{{Word: "two", StartSec: 0.1, EndSec: 0.3}}})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventRecovered, Provider: "b", Reason: "fallback_from_a"}, nil))
+		u := h.next(t)
+		td.Cmp(t, u.Result.Provider, "b")
+		td.Cmp(t, u.Result.Words, []stages.Word{{Word: "two", StartSec: 0.6, EndSec: 0.8}}, "on the capture clock")
+		td.Cmp(t, u.Result.Stream, 2)
+		td.Cmp(t, stagestest.MetricValue(t, h.m.Set(), `earshot_upstream_failovers_total{from="a",to="b"}`), 1.0)
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainStartsPastAPermanentRefusal: the first provider refuses for
+// good (401): the session starts on the second at once, and ready says
+// it fell back.
+func TestChainStartsPastAPermanentRefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{})
+		h.next(t)
+		(<-h.a.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 401, Code: "INVALID_AUTH"})
+		s := stagestest.NewStream(16)
+		(<-h.b.Dials).Accept(s)
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventConnected, Provider: "b", Reason: "fallback_from_a"}, nil))
+		close(h.in)
+		<-s.Controls
+		s.EndNormally()
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, h.a.Count.Load(), int64(1), "a permanent refusal is not retried")
+	})
+}
+
+// TestChainSkipsAnOpenBreaker: the first provider's breaker is open: the
+// session never dials it.
+func TestChainSkipsAnOpenBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChainAfter(t, connector.Config{}, func(h *chainHarness) {
+			for range 100 {
+				ok, _ := h.ba.Allow()
+				td.Require(t).True(ok)
+				h.ba.Failure()
+			}
+			td.Cmp(t, h.ba.State(), retry.BreakerOpen)
+		})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-h.b.Dials).Accept(s)
+		td.Cmp(t, h.next(t).Reason, "fallback_from_a")
+		td.Cmp(t, h.a.Count.Load(), int64(0))
+		close(h.in)
+		<-s.Controls
+		s.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainMovesOnAfterQuickDeaths: a provider that accepts and dies
+// 300 ms later (Omi #12469) is left after three such deaths, with no
+// tight loop: each redial waited its backoff.
+func TestChainMovesOnAfterQuickDeaths(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{MinStreamMs: 2000, FailoverAfterMs: -1,
+			Backoff: retry.BackoffConfig{BaseMs: 1000, CapMs: 8000}})
+		h.next(t)
+		var dialed []time.Time
+		for range 3 {
+			s := stagestest.NewStream(16)
+			(<-h.a.Dials).Accept(s)
+			dialed = append(dialed, time.Now())
+			h.next(t) // connected, then recovered
+			time.Sleep(300 * time.Millisecond)
+			s.End(&stages.UpstreamError{CloseCode: 1011, Code: "DIED"})
+			td.Cmp(t, h.next(t).Kind, stages.EventDegraded)
+		}
+		td.Cmp(t, dialed[2].Sub(dialed[1]), td.Gte(300*time.Millisecond+250*time.Millisecond), "backoff between quick deaths")
+		s := stagestest.NewStream(16)
+		(<-h.b.Dials).Accept(s)
+		td.Cmp(t, h.a.Count.Load(), int64(3))
+		h.in <- frame(0, 1600)
+		<-s.Audio
+		s.Push(stages.Result{IsFinal: true, DurationSec: 0.1})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventRecovered, Provider: "b", Reason: "fallback_from_a"}, nil))
+		close(h.in)
+		<-s.Controls
+		s.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainMaxFailovers: with MaxFailovers negative a chain never moves:
+// the first provider's permanent refusal fails the session as before.
+func TestChainMaxFailovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{MaxFailovers: -1})
+		h.next(t)
+		(<-h.a.Dials).Refuse(&stages.UpstreamError{HTTPStatus: 402, Code: "NO_CREDIT"})
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventFailed, Provider: "a", Failure: stages.FailurePermanent}, nil))
+		close(h.in)
+		td.CmpNoError(t, <-h.err)
+		td.Cmp(t, h.b.Count.Load(), int64(0))
+	})
+}
+
+// TestChainPassesALinkByLanguage: a provider that does not serve the
+// session's language is never dialed.
+func TestChainPassesALinkByLanguage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := stagestest.NewProvider(), stagestest.NewProvider()
+		a.Named, b.Named = "a", "b"
+		h := startConnectorWith(t, t.Context(), connector.Config{}, func(d *connector.Deps) {
+			d.Provider = nil
+			d.Chain = []connector.Link{{Provider: a, Languages: []string{"de"}}, {Provider: b}}
+		})
+		h.next(t)
+		s := stagestest.NewStream(16)
+		(<-b.Dials).Accept(s)
+		td.Cmp(t, h.next(t).Reason, "fallback_from_a")
+		td.Cmp(t, a.Count.Load(), int64(0))
+		close(h.in)
+		<-s.Controls
+		s.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
