@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -97,10 +99,55 @@ func errNoLocal(what string) error {
 		what, local.ErrUnavailable, local.AptPackages, local.SetupScript)
 }
 
-// newProvider builds the provider chosen by the flags. The caller closes
-// it.
-func (f *providerFlags) newProvider(log *slog.Logger) (*provider, error) {
-	switch name := f.chosen(); name {
+// newProviders builds the chain --stt names (one provider, or several
+// separated by commas, in order of preference; auto only alone). The
+// caller closes them, also on error (what was built is returned).
+func (f *providerFlags) newProviders(log *slog.Logger) ([]*provider, error) {
+	names := []string{f.chosen()}
+	if strings.Contains(*f.stt, ",") {
+		names = strings.Split(*f.stt, ",")
+	}
+	var out []*provider
+	seen := map[string]bool{}
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		if name == sttAuto && len(names) > 1 {
+			return out, fmt.Errorf("--stt %q: auto cannot be part of a chain", *f.stt)
+		}
+		if seen[name] {
+			return out, fmt.Errorf("--stt %q: %s twice", *f.stt, name)
+		}
+		seen[name] = true
+		p, err := f.newProvider(name, log)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// chainLanguages are the session languages a chain accepts: every
+// language one of its providers serves (nil, the gateway's default, when
+// one of them serves any).
+func chainLanguages(ps []*provider) []string {
+	var langs []string
+	for _, p := range ps {
+		if p.languages == nil {
+			return nil
+		}
+		for _, l := range p.languages {
+			if !slices.Contains(langs, l) {
+				langs = append(langs, l)
+			}
+		}
+	}
+	return langs
+}
+
+// newProvider builds the provider called name.
+func (f *providerFlags) newProvider(name string, log *slog.Logger) (*provider, error) {
+	switch name {
 	case sttDeepgram:
 		key := os.Getenv(f.dgKeyName)
 		p, err := deepgram.New(deepgram.Config{URL: *f.dgURL, APIKey: key, Model: *f.dgModel})
@@ -126,6 +173,6 @@ func (f *providerFlags) newProvider(log *slog.Logger) (*provider, error) {
 			set.NewGauge("earshot_local_decoders_busy", func() float64 { n, _ := p.Decoders(); return float64(n) })
 		}}, nil
 	default:
-		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, local)", name)
+		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, local; or a chain such as deepgram,local)", name)
 	}
 }

@@ -75,6 +75,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"if set, serve Go's profiler (/debug/pprof/) on this address, apart from the gateway's; keep it on loopback")
 	stallMs := envInt(fs, "stall-timeout-ms", "EARSHOT_STALL_TIMEOUT_MS", connector.DefaultStallTimeoutMs,
 		"replace an upstream stream that answers nothing for this long (negative: never)")
+	failoverMs := envInt(fs, "failover-after-ms", "EARSHOT_FAILOVER_AFTER_MS", connector.DefaultFailoverAfterMs,
+		"with a chain of providers (--stt a,b,...): reconnects to one provider failing this long move the session to the next (negative: only permanent refusals, an open breaker and quick deaths do)")
+	maxFailovers := envInt(fs, "max-failovers", "EARSHOT_MAX_FAILOVERS", connector.DefaultMaxFailovers,
+		"with a chain: moves between providers one session may make (negative: none)")
 	pusherURL := envString(fs, "pusher-url", "EARSHOT_PUSHER_URL", "",
 		"downstream pusher (ws://host:port): each session streams its audio, segments and finished conversations there (Omi's pusher protocol; `earshot record` is one); empty: none")
 	pusherAudio := envInt(fs, "pusher-audio-buffer-bytes", "EARSHOT_PUSHER_AUDIO_BUFFER_BYTES", pusher.DefaultAudioBufferBytes,
@@ -100,21 +104,31 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	provider, err := pf.newProvider(log)
+	chain, err := pf.newProviders(log)
+	defer func() {
+		for _, p := range chain {
+			_ = p.Close()
+		}
+	}()
 	if err != nil {
 		return err
 	}
-	defer func() { _ = provider.Close() }()
-
+	provider := chain[0]
 	set := metrics.NewSet()
-	if provider.register != nil {
-		provider.register(set)
+	var fallbacks []connector.Link
+	for i, p := range chain {
+		if p.register != nil {
+			p.register(set)
+		}
+		if i > 0 {
+			fallbacks = append(fallbacks, connector.Link{Provider: p.Provider, Languages: p.languages})
+		}
 	}
 	tokens, err := af.verifier(log, set)
 	if err != nil {
 		return err
 	}
-	deps := pipeline.Deps{Provider: provider.Provider, Metrics: set, Logger: log, NewDetector: newDetector}
+	deps := pipeline.Deps{Provider: provider.Provider, Fallbacks: fallbacks, Metrics: set, Logger: log, NewDetector: newDetector}
 	if tokens != nil {
 		defer func() { _ = tokens.Close() }()
 		deps.Tokens = tokens
@@ -133,7 +147,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ProfilePrefixMs:   *prefixMs,
 		ReplayBudgetBytes: int64(*replayBudget),
 		PaceBurstMs:       *paceBurstMs,
-		Languages:         provider.languages,
+		Languages:         chainLanguages(chain),
 		Gate:              gateCfg,
 		Pusher:            pusher.Config{URL: *pusherURL, AudioBufferBytes: *pusherAudio, LingerMs: *pusherLinger},
 		OpusDecoder:       ingest.OpusDecoder(*opusDecoder),
@@ -143,6 +157,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 			ReplayMaxMs:       *replayMs,
 			StallTimeoutMs:    *stallMs,
 			FinalizeSilenceMs: *gf.finalizeMs,
+			FailoverAfterMs:   *failoverMs,
+			MaxFailovers:      *maxFailovers,
 		},
 	}, deps)
 	if err != nil {
@@ -160,6 +176,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		conns = pipeline.DefaultMaxConns()
 	}
 	log.Info("earshot serving", append([]any{"addr", ln.Addr().String(), "stt", provider.Name()}, provider.logAttrs...)...)
+	for _, p := range chain[1:] {
+		log.Info("fallback provider", append([]any{"stt", p.Name()}, p.logAttrs...)...)
+	}
 	log.Info("http limits", "max_conns", conns, "idle_timeout_ms", *httpIdleMs, "read_timeout_ms", *httpReadMs, "write_timeout_ms", *writeTimeout)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
 		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", *gf.finalizeMs)
