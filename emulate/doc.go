@@ -1,5 +1,6 @@
 // Package emulate is a server that speaks Deepgram's live-transcription
-// WebSocket protocol (spec/deepgram.md), with fault injection. End-to-end
+// WebSocket protocol (spec/deepgram.md), or Soniox's real-time protocol
+// (spec/soniox.md, see "Soniox" below), with fault injection. End-to-end
 // tests of the gateway run it over loopback TCP, and users rehearse outages
 // with `earshot emulate`.
 //
@@ -84,6 +85,66 @@
 // no Results, no Metadata, no answer to Finalize or CloseStream. A stalled
 // stream still ends on the idle timeout (with a bare close frame), so a
 // client that sent CloseStream and waits is closed IdleTimeoutMs later.
+//
+// # Soniox
+//
+// With Config.Protocol ProtocolSoniox the Server speaks Soniox's real-time
+// protocol (spec/soniox.md) instead, on GET /transcribe-websocket (SonioxPath),
+// with the same recognizers, faults, Stats and StreamSummary:
+//
+//   - Handshake: as above (delay, fault refusal with RefuseStatus and
+//     Retry-After, 503 after Close), but the key is taken as
+//     "Authorization: Bearer <key>" or "Sec-WebSocket-Protocol:
+//     soniox-api-key, <key>", and refusals carry Soniox's error fields as
+//     their JSON body: {"error_code", "error_message", "request_id"}.
+//   - Errors in the stream are an error response {"error_code",
+//     "error_message", "request_id"} followed at once by the close.
+//     Soniox's documentation names no close code for it; the emulator
+//     closes with 1000 and no reason (1001 ReasonShutdown on Server.Close),
+//     so clients must decide on the error response, not on the code.
+//   - The first message must be the start message, a JSON object with
+//     model "stt-rt…", audio_format "pcm_s16le", sample_rate (1..384000)
+//     and num_channels 1; language_hints, enable_speaker_diarization and
+//     enable_endpoint_detection are read, other members ignored. Audio,
+//     or anything else first, is answered with error 400. The
+//     stream's recognizer is made then, not before the upgrade: one that
+//     cannot be made is answered with error 429 (capacity) or 500. These
+//     ends are EndRejected; the upgrade was accepted, so they count in
+//     Stats.Accepted, not Refused.
+//   - Binary frames are audio, fed to the recognizer as above. An empty
+//     binary or text frame ends the audio: the flushed words' tokens, a
+//     response with "finished": true, then close 1000 (EndCloseStream).
+//     {"type":"keepalive"} is counted; {"type":"finalize"} flushes the
+//     recognizer and answers its words' tokens and SonioxFinToken. Other
+//     text is ignored. Every frame resets the idle timer; after
+//     IdleTimeoutMs (default DefaultSonioxIdleTimeoutMs, 20 s) without one
+//     the stream gets error 408 and the close.
+//   - Responses {"tokens", "final_audio_proc_ms", "total_audio_proc_ms"}
+//     carry final tokens only. Each word is written as with punctuate=true
+//     on the Deepgram side (Speech recognizers in sentence form), then cut
+//     into sub-word tokens: a leading space starts each
+//     word but the stream's first, trailing punctuation is a token of its
+//     own, words of more than four letters are two tokens, and the batch
+//     is cut into two responses after the first piece of its last such
+//     word. Tokens carry start_ms and end_ms (ms since the stream's
+//     start; the word's span shared between its pieces), confidence,
+//     is_final true, language (the first language hint, else "en") and,
+//     with enable_speaker_diarization, speaker ("1", "2", …: the
+//     recognizer's speaker index + 1). With enable_endpoint_detection,
+//     SonioxEndToken follows each batch the Deepgram side would mark
+//     speech_final. final_audio_proc_ms is where the Deepgram side's final
+//     would end; total_audio_proc_ms is all the audio received.
+//   - Faults: DropAfterMs sends error 503 SonioxDropMessage then closes
+//     (DropAbrupt cuts TCP as above); Stall sends nothing at all (no
+//     tokens, no "finished", no error responses, and no start check: the
+//     stream takes any first message and makes no recognizer), and its
+//     server-side ends are bare close frames. Server.Close sends error 503
+//     SonioxShutdownMessage, then close 1001 ReasonShutdown.
+//
+// Not emulated: non-final tokens, audio_format "auto" and other encodings,
+// translation, language identification, the start message's deprecated
+// api_key (never taken as a key), trailing_silence_ms, and the intake and
+// finalize rate limits.
 //
 // # Concurrency
 //

@@ -46,7 +46,9 @@ type Recognizer interface {
 // stream is accepted, nothing is to be closed): an error wrapping
 // stages.ErrCapacity with HTTP 429 TOO_MANY_REQUESTS, as Deepgram answers
 // a project over its concurrency limit, any other error with HTTP 500
-// INTERNAL_SERVER_ERROR. The error's text is logged, never sent.
+// INTERNAL_SERVER_ERROR. The error's text is logged, never sent. (With
+// ProtocolSoniox the call comes after the upgrade, on the stream's start
+// message, and the error is answered in the stream: see Config.Recognizer.)
 type NewRecognizer func(sampleRateHz int) (Recognizer, error)
 
 // recognizerRefusal is the answer to an upgrade whose recognizer could not

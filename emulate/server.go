@@ -16,7 +16,9 @@ import (
 // with 1009. Deepgram advises 20–250 ms frames (16 kB at 32 kHz, 250 ms).
 const readLimitBytes = 1 << 20
 
-// Server speaks Deepgram's live-transcription protocol on GET /v1/listen.
+// Server speaks Deepgram's live-transcription protocol on GET /v1/listen,
+// or Soniox's real-time protocol on GET /transcribe-websocket (see
+// Config.Protocol).
 //
 // Every stream runs on the goroutine of its HTTP handler (after the upgrade
 // hijacks the connection) plus one reader goroutine; the Server owns both
@@ -46,12 +48,16 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: logger, mux: http.NewServeMux(), stop: make(chan struct{})}
-	s.mux.HandleFunc("GET /v1/listen", s.serveListen)
+	if cfg.Protocol == ProtocolSoniox {
+		s.mux.HandleFunc("GET "+SonioxPath, s.serveSoniox)
+	} else {
+		s.mux.HandleFunc("GET /v1/listen", s.serveListen)
+	}
 	return s, nil
 }
 
-// Handler serves GET /v1/listen; any other path is 404 (another method on
-// /v1/listen is 405).
+// Handler serves GET /v1/listen (ProtocolSoniox: GET SonioxPath); any other
+// path is 404 (another method on that path is 405).
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Stats returns a snapshot of the server-wide counters.
@@ -64,7 +70,9 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-// Close ends every stream (Metadata, then close 1001 ReasonShutdown), aborts
+// Close ends every stream (Metadata, then close 1001 ReasonShutdown;
+// ProtocolSoniox: the error response 503 SonioxShutdownMessage, then close
+// 1001 ReasonShutdown), aborts
 // pending handshake delays with 503, refuses later upgrades with 503, and
 // waits for every stream's goroutines and OnStreamEnd calls. A client that
 // does not answer the close frame can hold Close for about 5 s (the
