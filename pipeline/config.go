@@ -145,6 +145,10 @@ type Config struct {
 	Budget retry.BudgetConfig
 	// Fanout configures segment building and flushing.
 	Fanout fanout.Config
+	// Prices are the providers' prices by Name, for the estimated cost
+	// on /metrics (earshot_upstream_cost_usd_total{provider}); a provider
+	// missing costs nothing.
+	Prices map[string]connector.Price
 	// Pusher configures the downstream pusher sink (spec/pusher.md);
 	// with an empty Pusher.URL sessions have none.
 	Pusher pusher.Config

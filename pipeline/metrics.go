@@ -49,8 +49,8 @@ type serverMetrics struct {
 type upstream struct {
 	breaker *retry.Breaker // the first provider's (chain[0].Breaker)
 	budget  *retry.Budget
-	// chain is the sessions' chain of providers when there are
-	// fallbacks, nil for one provider.
+	// chain is the sessions' chain of providers: the provider, then the
+	// fallbacks.
 	chain []connector.Link
 }
 

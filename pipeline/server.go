@@ -119,8 +119,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		s.pusher = p
 	}
-	if len(deps.Fallbacks) > 0 {
-		s.up.chain = []connector.Link{{Provider: deps.Provider, Breaker: s.up.breaker}}
+	// Every session's chain: the provider, then the fallbacks, each with
+	// its breaker and price.
+	{
+		s.up.chain = []connector.Link{{Provider: deps.Provider, Breaker: s.up.breaker, Price: cfg.Prices[deps.Provider.Name()]}}
 		seen := map[string]bool{deps.Provider.Name(): true}
 		for _, l := range deps.Fallbacks {
 			name := l.Provider.Name()
@@ -129,6 +131,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			}
 			seen[name] = true
 			l.Breaker = retry.NewBreaker(name, cfg.Breaker, deps.Metrics)
+			l.Price = cfg.Prices[name]
 			s.up.chain = append(s.up.chain, l)
 		}
 	}

@@ -79,6 +79,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"with a chain of providers (--stt a,b,...): reconnects to one provider failing this long move the session to the next (negative: only permanent refusals, an open breaker and quick deaths do)")
 	maxFailovers := envInt(fs, "max-failovers", "EARSHOT_MAX_FAILOVERS", connector.DefaultMaxFailovers,
 		"with a chain: moves between providers one session may make (negative: none)")
+	prices := envString(fs, "price-per-hour", "EARSHOT_PRICE_PER_HOUR", defaultPrices,
+		"providers' prices in US dollars per hour, provider=USD[,...], for the estimated cost on /metrics (earshot_upstream_cost_usd_total); soniox is billed per hour of open stream, the others per hour of audio sent")
 	pusherURL := envString(fs, "pusher-url", "EARSHOT_PUSHER_URL", "",
 		"downstream pusher (ws://host:port): each session streams its audio, segments and finished conversations there (Omi's pusher protocol; `earshot record` is one); empty: none")
 	pusherAudio := envInt(fs, "pusher-audio-buffer-bytes", "EARSHOT_PUSHER_AUDIO_BUFFER_BYTES", pusher.DefaultAudioBufferBytes,
@@ -128,6 +130,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	priceMap, err := parsePrices(*prices)
+	if err != nil {
+		return err
+	}
 	deps := pipeline.Deps{Provider: provider.Provider, Fallbacks: fallbacks, Metrics: set, Logger: log, NewDetector: newDetector}
 	if tokens != nil {
 		defer func() { _ = tokens.Close() }()
@@ -148,6 +154,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ReplayBudgetBytes: int64(*replayBudget),
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         chainLanguages(chain),
+		Prices:            priceMap,
 		Gate:              gateCfg,
 		Pusher:            pusher.Config{URL: *pusherURL, AudioBufferBytes: *pusherAudio, LingerMs: *pusherLinger},
 		OpusDecoder:       ingest.OpusDecoder(*opusDecoder),

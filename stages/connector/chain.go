@@ -15,10 +15,21 @@ import (
 // the provider, its process-wide breaker (nil: none), and the session
 // languages it serves (nil: any); a session whose language a link does
 // not serve passes it by.
+// Price is its price, for the estimated cost.
 type Link struct {
 	Provider  stages.Provider
 	Breaker   *retry.Breaker
 	Languages []string
+	Price     Price
+}
+
+// Price is what a provider charges, for the estimated cost
+// (earshot_upstream_cost_usd_total{provider}): USDPerHour of audio sent,
+// or, when BillsStreamTime, of the time a stream is open, silence and
+// keepalives included (Soniox's billing). The zero Price costs nothing.
+type Price struct {
+	USDPerHour      float64
+	BillsStreamTime bool
 }
 
 // Defaults of the chain's Config fields.

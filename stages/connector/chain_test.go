@@ -211,3 +211,38 @@ func TestChainPassesALinkByLanguage(t *testing.T) {
 		td.CmpNoError(t, <-h.err)
 	})
 }
+
+// TestChainEstimatedCost: a provider billed by audio costs the seconds
+// sent at its price; one billed by stream time, the time its stream was
+// open, silence included.
+func TestChainEstimatedCost(t *testing.T) {
+	for _, byStream := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			a := stagestest.NewProvider()
+			a.Named = "a"
+			h := startConnectorWith(t, t.Context(), connector.Config{}, func(d *connector.Deps) {
+				d.Provider = nil
+				d.Chain = []connector.Link{{Provider: a, Price: connector.Price{USDPerHour: 3600, BillsStreamTime: byStream}}}
+			})
+			h.next(t)
+			s := stagestest.NewStream(16)
+			(<-a.Dials).Accept(s)
+			h.next(t)
+			h.in <- frame(0, 16000) // 1 s of audio
+			<-s.Audio
+			time.Sleep(9 * time.Second) // the stream stays open 10 s in all
+			close(h.in)
+			<-s.Controls
+			time.Sleep(time.Second)
+			s.EndNormally()
+			td.CmpNoError(t, <-h.err)
+			want := 1.0 // $3600 an hour: a dollar a second of audio
+			if byStream {
+				want = 10 // ... or of open stream
+			}
+			td.Cmp(t, stagestest.MetricValue(t, h.m.Set(), `earshot_upstream_cost_usd_total{provider="a"}`), td.N(want, 1e-6), "billed by stream time: %v", byStream)
+			td.Cmp(t, stagestest.MetricValue(t, h.m.Set(), `earshot_upstream_sent_seconds_total{provider="a"}`), td.N(1.0, 1e-9))
+			td.Cmp(t, stagestest.MetricValue(t, h.m.Set(), `earshot_upstream_stream_seconds_total{provider="a"}`), td.N(10.0, 1e-6))
+		})
+	}
+}

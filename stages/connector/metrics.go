@@ -103,6 +103,16 @@ func (m *Metrics) providerSent(provider string) *metrics.FloatCounter {
 	return m.set.GetOrCreateFloatCounter(`earshot_upstream_sent_seconds_total{provider="` + provider + `"}`)
 }
 
+// providerCost is the estimated cost, in US dollars, of one provider.
+func (m *Metrics) providerCost(provider string) *metrics.FloatCounter {
+	return m.set.GetOrCreateFloatCounter(`earshot_upstream_cost_usd_total{provider="` + provider + `"}`)
+}
+
+// providerStream counts the seconds streams of one provider were open.
+func (m *Metrics) providerStream(provider string) *metrics.FloatCounter {
+	return m.set.GetOrCreateFloatCounter(`earshot_upstream_stream_seconds_total{provider="` + provider + `"}`)
+}
+
 // dialFailures counts failed dials by reason (see failureReason).
 func (m *Metrics) dialFailures(reason string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_dial_failures_total{reason="` + reason + `"}`)

@@ -29,7 +29,7 @@ func (r *streamRun) sendPrefix() error {
 		if err := r.s.SendAudio(r.ioCtx, chunk); err != nil {
 			return r.sendFailed(err)
 		}
-		r.c.sentAudio(r.rx.provider, int64(len(chunk)/2))
+		r.c.sentAudio(r.link, int64(len(chunk)/2))
 	}
 	if err := r.s.SendControl(r.ioCtx, stages.ControlFinalize); err != nil {
 		return r.sendFailed(err)

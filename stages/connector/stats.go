@@ -2,6 +2,7 @@ package connector
 
 import (
 	"sync/atomic"
+	"time"
 
 	"earshot/stages"
 )
@@ -37,11 +38,25 @@ func (c *Connector) Stats() Stats {
 }
 
 // sentAudio counts samples sent upstream.
-func (c *Connector) sentAudio(provider string, samples int64) {
+func (c *Connector) sentAudio(link *Link, samples int64) {
 	c.stats.sent.Add(samples)
 	sec := stages.SamplesToSeconds(samples, c.sc.SampleRateHz)
 	c.deps.Metrics.SentSeconds.Add(sec)
-	c.deps.Metrics.providerSent(provider).Add(sec)
+	name := link.Provider.Name()
+	c.deps.Metrics.providerSent(name).Add(sec)
+	if p := link.Price; !p.BillsStreamTime && p.USDPerHour > 0 {
+		c.deps.Metrics.providerCost(name).Add(sec * p.USDPerHour / 3600)
+	}
+}
+
+// streamTime counts the time a stream of link was open, and its cost
+// when the provider bills stream time.
+func (c *Connector) streamTime(link *Link, open time.Duration) {
+	name := link.Provider.Name()
+	c.deps.Metrics.providerStream(name).Add(open.Seconds())
+	if p := link.Price; p.BillsStreamTime && p.USDPerHour > 0 {
+		c.deps.Metrics.providerCost(name).Add(open.Hours() * p.USDPerHour)
+	}
 }
 
 // replayed counts samples about to be sent again on a new stream.

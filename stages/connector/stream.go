@@ -60,6 +60,8 @@ type streamRun struct {
 	st       *connState
 	s        stages.Stream
 	ioCtx    context.Context // never expires; see stream
+	link     *Link           // the stream's provider
+	opened   time.Time
 	rx       *receiver
 	recvDone chan error
 
@@ -77,6 +79,7 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 	st.streams++
 	r := &streamRun{
 		c: c, st: st, s: s, ioCtx: context.WithoutCancel(ctx),
+		link: &c.links()[st.link], opened: time.Now(),
 		rx: &receiver{
 			c: c, s: s, out: out, stream: st.streams, provider: c.name(st),
 			announce: announce, failingSince: st.failingSince,
@@ -102,6 +105,7 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 // stop releases the loop's timers; a stream that answered ended the
 // outage, if one was on.
 func (r *streamRun) stop() {
+	r.c.streamTime(r.link, time.Since(r.opened))
 	if r.rx.results.Load() > 0 {
 		r.st.failingSince = time.Time{}
 	}
@@ -175,7 +179,7 @@ func (r *streamRun) flush() error {
 			return r.sendFailed(err)
 		}
 		r.rx.clock.Sent(a)
-		r.c.sentAudio(r.rx.provider, a.Samples())
+		r.c.sentAudio(r.link, a.Samples())
 	}
 	return nil
 }

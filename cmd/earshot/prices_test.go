@@ -1,0 +1,26 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/maxatome/go-testdeep/td"
+
+	"earshot/stages/connector"
+)
+
+func TestParsePrices(t *testing.T) {
+	got, err := parsePrices(defaultPrices)
+	td.CmpNoError(t, err)
+	td.Cmp(t, got, map[string]connector.Price{
+		"deepgram": {USDPerHour: 0.462},
+		"soniox":   {USDPerHour: 0.12, BillsStreamTime: true},
+		"local":    {},
+	})
+	got, err = parsePrices(" deepgram = 0.3 ,")
+	td.CmpNoError(t, err)
+	td.Cmp(t, got, map[string]connector.Price{"deepgram": {USDPerHour: 0.3}})
+	for _, bad := range []string{"deepgram", "deepgram=x", "=1", "deepgram=-1"} {
+		_, err := parsePrices(bad)
+		td.CmpError(t, err, bad)
+	}
+}
