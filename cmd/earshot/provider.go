@@ -14,6 +14,7 @@ import (
 	"earshot/stages"
 	"earshot/stages/deepgram"
 	"earshot/stages/local"
+	"earshot/stages/soniox"
 )
 
 // Names of --stt.
@@ -21,6 +22,7 @@ const (
 	sttAuto     = "auto"
 	sttDeepgram = "deepgram"
 	sttLocal    = "local"
+	sttSoniox   = "soniox"
 )
 
 // providerFlags are serve's flags that choose and configure the
@@ -33,6 +35,9 @@ type providerFlags struct {
 	poolSize  *int
 	pauseMs   *int
 	dgKeyName string
+	sxURL     *string
+	sxModel   *string
+	sxKeyName string
 }
 
 // defineProviderFlags defines the provider flags on fs.
@@ -43,8 +48,8 @@ func defineProviderFlags(fs *flag.FlagSet) *providerFlags {
 	}
 	return &providerFlags{
 		stt: envString(fs, "stt", "EARSHOT_STT", sttAuto,
-			"speech-to-text provider: deepgram, local (embedded pocketsphinx, "+avail+
-				"), or auto: local when it is in this binary and DEEPGRAM_API_KEY is not set, else deepgram"),
+			"speech-to-text provider: deepgram, soniox, local (embedded pocketsphinx, "+avail+
+				"), or auto: local when it is in this binary and DEEPGRAM_API_KEY is not set, else deepgram; or a chain in order of preference, e.g. deepgram,soniox,local"),
 		dgURL: envString(fs, "deepgram-url", "DEEPGRAM_URL", deepgram.DefaultURL,
 			"Deepgram live endpoint; a ws:// URL points at a self-hosted Deepgram or earshot emulate"),
 		dgModel: envString(fs, "deepgram-model", "DEEPGRAM_MODEL", deepgram.DefaultModel, "Deepgram model"),
@@ -55,6 +60,10 @@ func defineProviderFlags(fs *flag.FlagSet) *providerFlags {
 		pauseMs: envInt(fs, "local-pause-ms", "EARSHOT_LOCAL_PAUSE_MS", local.DefaultPauseMs,
 			"local: silence that ends an utterance and gives its final result"),
 		dgKeyName: "DEEPGRAM_API_KEY",
+		sxURL: envString(fs, "soniox-url", "SONIOX_URL", soniox.DefaultURL,
+			"Soniox real-time endpoint; a ws:// URL points at earshot emulate --protocol soniox"),
+		sxModel:   envString(fs, "soniox-model", "SONIOX_MODEL", soniox.DefaultModel, "Soniox real-time model"),
+		sxKeyName: "SONIOX_API_KEY",
 	}
 }
 
@@ -158,6 +167,12 @@ func (f *providerFlags) newProvider(name string, log *slog.Logger) (*provider, e
 			log.Warn("DEEPGRAM_API_KEY is not set: dialing without credentials (fine for a self-hosted Deepgram or earshot emulate)")
 		}
 		return &provider{Provider: p, logAttrs: []any{"upstream", *f.dgURL, "model", *f.dgModel}}, nil
+	case sttSoniox:
+		p, err := soniox.New(soniox.Config{URL: *f.sxURL, APIKey: os.Getenv(f.sxKeyName), Model: *f.sxModel})
+		if err != nil {
+			return nil, fmt.Errorf("soniox provider (SONIOX_API_KEY): %w", err)
+		}
+		return &provider{Provider: p, languages: soniox.Languages, logAttrs: []any{"upstream", *f.sxURL, "model", *f.sxModel}}, nil
 	case sttLocal:
 		if !local.Available {
 			return nil, errNoLocal("--stt local")
@@ -173,6 +188,6 @@ func (f *providerFlags) newProvider(name string, log *slog.Logger) (*provider, e
 			set.NewGauge("earshot_local_decoders_busy", func() float64 { n, _ := p.Decoders(); return float64(n) })
 		}}, nil
 	default:
-		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, local; or a chain such as deepgram,local)", name)
+		return nil, fmt.Errorf("unknown --stt %q (available: auto, deepgram, soniox, local; or a chain such as deepgram,soniox,local)", name)
 	}
 }

@@ -32,7 +32,7 @@ func TestServeUnknownSTT(t *testing.T) {
 	t.Setenv("EARSHOT_API_KEYS", "k")
 	var stderr bytes.Buffer
 	err := runServe(context.Background(), []string{"--stt", "whisper", "--vad-gate", "off"}, &stderr)
-	td.Cmp(t, err, td.String(`unknown --stt "whisper" (available: auto, deepgram, local; or a chain such as deepgram,local)`))
+	td.Cmp(t, err, td.String(`unknown --stt "whisper" (available: auto, deepgram, soniox, local; or a chain such as deepgram,soniox,local)`))
 }
 
 // TestServeSTTChainErrors: a chain names each provider once, and auto
@@ -42,7 +42,7 @@ func TestServeSTTChainErrors(t *testing.T) {
 	for stt, want := range map[string]string{
 		"deepgram,deepgram": `--stt "deepgram,deepgram": deepgram twice`,
 		"auto,deepgram":     `--stt "auto,deepgram": auto cannot be part of a chain`,
-		"deepgram,whisper":  `unknown --stt "whisper" (available: auto, deepgram, local; or a chain such as deepgram,local)`,
+		"deepgram,whisper":  `unknown --stt "whisper" (available: auto, deepgram, soniox, local; or a chain such as deepgram,soniox,local)`,
 	} {
 		var stderr bytes.Buffer
 		err := runServe(context.Background(), []string{"--stt", stt, "--vad-gate", "off"}, &stderr)
