@@ -91,6 +91,10 @@ func eventStatus(m stages.Message) (protocol.Event, bool) {
 		ev = protocol.ServiceStatus(protocol.StatusSTTDegraded, m.Reason)
 	case stages.EventRecovered:
 		ev = protocol.ServiceStatus(protocol.StatusSTTRecovered, "")
+		if m.Reason == stages.ReasonFailback {
+			// Back on an earlier provider of the chain.
+			ev = protocol.ServiceStatus(protocol.StatusReady, "")
+		}
 		if r := fallback(m.Reason); r != "" {
 			// A failover: the next provider serves (Omi's form).
 			ev = protocol.ServiceStatus(protocol.StatusReady, "")

@@ -77,6 +77,12 @@ func (f Failure) String() string {
 	}
 }
 
+// ReasonFailback is the Reason of an EventRecovered that says a session
+// moved back to an earlier provider of its chain once that one was
+// healthy again (its Provider). A failover's EventRecovered has the
+// Reason "fallback_from_<provider>".
+const ReasonFailback = "failback"
+
 // Update is what the connector stage sends downstream: a transcript result
 // whose times are capture-clock seconds, or a change of upstream state.
 type Update struct {

@@ -121,6 +121,9 @@ func (c *Connector) connect(ctx context.Context, st *connState, delay time.Durat
 		if stages.Classify(err) == stages.ClassAborted || !c.canFailover(st) {
 			return nil, err
 		}
+		if stages.Classify(err) == stages.ClassPermanent {
+			st.ban()
+		}
 		last, st.skip = err, true
 	}
 }

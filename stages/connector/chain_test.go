@@ -246,3 +246,126 @@ func TestChainEstimatedCost(t *testing.T) {
 		})
 	}
 }
+
+// failOverToB runs a chain session onto its second provider: a's stream
+// drops and a refuses the reconnects for FailoverAfterMs; b takes over
+// and answers its first result. It returns b's stream, with 1 s of audio
+// (capture 0–1 s) sent and covered by a final result.
+func failOverToB(t *testing.T, h *chainHarness) *stagestest.Stream {
+	t.Helper()
+	h.next(t)
+	s1 := stagestest.NewStream(16)
+	(<-h.a.Dials).Accept(s1)
+	h.next(t)
+	s1.End(&stages.UpstreamError{CloseCode: 1011, Reason: "gone"})
+	td.Cmp(t, h.next(t).Kind, stages.EventDegraded)
+	var d *stagestest.Dial
+	for d == nil {
+		select {
+		case da := <-h.a.Dials:
+			da.Refuse(errDown)
+		case d = <-h.b.Dials:
+		}
+	}
+	s2 := stagestest.NewStream(16)
+	d.Accept(s2)
+	h.in <- frame(0, 16000)
+	<-s2.Audio
+	s2.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 1, Words: []stages.Word{{Word: "b", StartSec: 0.2, EndSec: 0.5}}})
+	td.Cmp(t, h.next(t).Reason, "fallback_from_a")
+	h.next(t) // the result
+	return s2
+}
+
+// TestChainFailsBackAtABoundary: on the fallback, with the first
+// provider healthy (its breaker closed) and every word sent covered by a
+// final, the periodic check dials it and the session moves back; the
+// fallback's stream is closed.
+func TestChainFailsBackAtABoundary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{FailbackCheckMs: 5000, FailoverAfterMs: 2000, MinStreamMs: -1})
+		s2 := failOverToB(t, h)
+		before := h.a.Count.Load()
+		began := time.Now()
+		d := <-h.a.Dials
+		td.Cmp(t, time.Since(began), td.Lte(5*time.Second), "at the first check")
+		s3 := stagestest.NewStream(16)
+		d.Accept(s3)
+		td.Cmp(t, h.next(t), td.Struct(stages.Update{Kind: stages.EventRecovered, Provider: "a", Reason: stages.ReasonFailback}, nil))
+		<-s2.Closed()
+		h.in <- frame(16000, 1600)
+		td.Cmp(t, <-s3.Audio, stagestest.PCM(16000, 1600), "live audio on a again, nothing to replay")
+		td.Cmp(t, stagestest.MetricValue(t, h.m.Set(), `earshot_upstream_failbacks_total{from="b",to="a"}`), 1.0)
+		td.Cmp(t, h.a.Count.Load(), before+1, "one dial of a to fail back")
+		close(h.in)
+		<-s3.Controls
+		s3.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainNeverFailsBackMidWord: while audio sent holds words no final
+// covers yet (no endpoint either), the check does not dial; once a
+// final covers them, it does.
+func TestChainNeverFailsBackMidWord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{FailbackCheckMs: 5000, FailoverAfterMs: 2000, MinStreamMs: -1})
+		s2 := failOverToB(t, h)
+		before := h.a.Count.Load()
+		h.in <- frame(16000, 16000) // speech, not final yet
+		<-s2.Audio
+		time.Sleep(12 * time.Second) // two checks
+		synctest.Wait()
+		td.Cmp(t, h.a.Count.Load(), before, "no dial mid-utterance")
+		s2.Push(stages.Result{IsFinal: true, StartSec: 1, DurationSec: 1})
+		h.next(t)
+		d := <-h.a.Dials
+		s3 := stagestest.NewStream(16)
+		d.Accept(s3)
+		td.Cmp(t, h.next(t).Reason, stages.ReasonFailback)
+		close(h.in)
+		<-s3.Controls
+		s3.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainFailbackProbeFails: the first provider refuses the fail-back's
+// dial: the session stays on the fallback, untouched.
+func TestChainFailbackProbeFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{FailbackCheckMs: 5000, FailoverAfterMs: 2000, MinStreamMs: -1})
+		s2 := failOverToB(t, h)
+		(<-h.a.Dials).Refuse(errDown)
+		synctest.Wait()
+		h.in <- frame(16000, 1600)
+		td.Cmp(t, <-s2.Audio, stagestest.PCM(16000, 1600), "still on b")
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}
+
+// TestChainNeverFailsBackToARefusal: a provider that refused the session
+// for good (1008) is not failed back to.
+func TestChainNeverFailsBackToARefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startChain(t, connector.Config{FailbackCheckMs: 5000})
+		h.next(t)
+		s1 := stagestest.NewStream(16)
+		(<-h.a.Dials).Accept(s1)
+		h.next(t)
+		s1.End(&stages.UpstreamError{CloseCode: 1008, Reason: "policy"})
+		h.next(t)
+		s2 := stagestest.NewStream(16)
+		(<-h.b.Dials).Accept(s2)
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		td.Cmp(t, h.a.Count.Load(), int64(1))
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}

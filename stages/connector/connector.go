@@ -70,9 +70,17 @@ type Config struct {
 	// Default DefaultFailoverAfterMs; negative: only those others.
 	FailoverAfterMs int
 	// MaxFailovers bounds how many times a session moves between the
-	// providers of its chain. Default DefaultMaxFailovers; negative:
-	// never.
+	// providers of its chain, fail-backs included. Default
+	// DefaultMaxFailovers; negative: never.
 	MaxFailovers int
+	// FailbackCheckMs: a session on a later provider of its chain checks
+	// this often whether an earlier one is healthy again (its breaker
+	// closed, or half-open with a probe to spare) and, at an utterance
+	// boundary (every word sent covered by final results, or an endpoint
+	// with at most 300 ms of audio after it), dials it and moves back,
+	// the replay ring re-sending what no final covered. Default
+	// DefaultFailbackCheckMs; negative: never fail back.
+	FailbackCheckMs int
 }
 
 // Defaults of Config.
@@ -103,6 +111,7 @@ func (c Config) withDefaults() Config {
 	stages.DefaultOrOff(&c.FinalizeSilenceMs, DefaultFinalizeSilenceMs)
 	stages.DefaultOrOff(&c.FailoverAfterMs, DefaultFailoverAfterMs)
 	stages.DefaultOrOff(&c.MaxFailovers, DefaultMaxFailovers)
+	stages.DefaultOrOff(&c.FailbackCheckMs, DefaultFailbackCheckMs)
 	c.MaxFailovers = max(c.MaxFailovers, 0)
 	return c
 }
@@ -201,13 +210,27 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		quickFails int
 		everUp     bool
 	)
+	var back *failback // a fail-back's new stream, open already
 	for {
-		s, err := c.connect(ctx, st, delay, everUp)
-		if err != nil {
+		var (
+			s        stages.Stream
+			err      error
+			announce *stages.Update
+		)
+		fellBack := back != nil
+		if fellBack {
+			s = back.s
+			c.failedBack(st, back)
+			back = nil
+		} else if s, err = c.connect(ctx, st, delay, everUp); err != nil {
 			return c.fail(ctx, st, out, err, everUp, everUp)
 		}
-		var announce *stages.Update
 		switch {
+		case fellBack:
+			if err := stages.Send(ctx, out, c.state(st, stages.EventRecovered, stages.ReasonFailback)); err != nil {
+				_ = s.Close()
+				return err
+			}
 		case everUp && st.fellFrom != "":
 			// A failover: recovered once the new provider answers.
 			c.deps.Metrics.Reconnects.Inc()
@@ -239,6 +262,11 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 			c.deps.Metrics.streamEnds("closed").Inc()
 			return nil
 		}
+		if errors.As(err, &back) {
+			c.deps.Metrics.streamEnds("failback").Inc()
+			quickFails = 0
+			continue
+		}
 		class := stages.Classify(err)
 		c.deps.Metrics.streamEnds(class.String()).Inc()
 		if class != stages.ClassAborted {
@@ -266,6 +294,9 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		}
 		// A permanent end, or a provider that keeps accepting and then
 		// dying, is done for this session: the next one, at once.
+		if class == stages.ClassPermanent {
+			st.ban()
+		}
 		if class == stages.ClassPermanent || (quickFails >= quickDeathsToFailover && c.canFailover(st)) {
 			st.skip, delay, quickFails = true, 0, 0
 		}

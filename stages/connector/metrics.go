@@ -98,6 +98,12 @@ func (m *Metrics) failovers(from, to string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_failovers_total{from="` + from + `",to="` + to + `"}`)
 }
 
+// failbacks counts sessions moving back to an earlier provider of their
+// chain.
+func (m *Metrics) failbacks(from, to string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_failbacks_total{from="` + from + `",to="` + to + `"}`)
+}
+
 // providerSent counts audio seconds sent to one provider.
 func (m *Metrics) providerSent(provider string) *metrics.FloatCounter {
 	return m.set.GetOrCreateFloatCounter(`earshot_upstream_sent_seconds_total{provider="` + provider + `"}`)

@@ -25,6 +25,9 @@ type receiver struct {
 	// counts every result received (the stall watch reads both).
 	acked   atomic.Int64
 	results atomic.Int64
+	// endpoint says the latest final result was an endpoint
+	// (SpeechFinal), for the fail-back's utterance boundary.
+	endpoint atomic.Bool
 	// prefixSec is the provider time the stream's prefix takes (0: none);
 	// prefixDone that a result reached past it (prefix.go).
 	prefixSec  float64
@@ -73,6 +76,7 @@ func (r *receiver) run(ctx, ioCtx context.Context) error {
 		}
 		res = r.clock.MapResult(res)
 		if res.IsFinal {
+			r.endpoint.Store(res.SpeechFinal)
 			end := int64(math.Round((res.StartSec + res.DurationSec) * rate))
 			if end > r.acked.Load() {
 				r.acked.Store(end)

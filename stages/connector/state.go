@@ -24,12 +24,22 @@ type connState struct {
 	streams int
 	// The chain (chain.go): the current provider's index, the moves made,
 	// the provider just left (until the next connect reports it), when
-	// the current outage began (zero: none), and skip: the current
-	// provider is done for the session.
+	// the current outage began (zero: none), skip: the current
+	// provider is done for the session, and banned: the providers that
+	// refused it for good (never failed back to).
 	link, failovers int
 	fellFrom        string
 	failingSince    time.Time
 	skip            bool
+	banned          map[int]bool
+}
+
+// ban records that the current provider refused the session for good.
+func (st *connState) ban() {
+	if st.banned == nil {
+		st.banned = map[int]bool{}
+	}
+	st.banned[st.link] = true
 }
 
 // take puts audio from the input into the replay ring (a copy: a's

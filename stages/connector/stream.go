@@ -72,6 +72,13 @@ type streamRun struct {
 	// finalizedTo is st.wordsEnd when a Finalize was last sent on this
 	// stream: the words up to it were asked for.
 	finalizedTo int64
+	// Fail-back (failback.go): the periodic check on a later provider,
+	// a dial in flight, its context and outcome.
+	fbTicker  *time.Ticker
+	fbDialing bool
+	fbCtx     context.Context
+	fbCancel  context.CancelFunc
+	fbDone    chan failbackDial
 }
 
 // open starts the receiver of s and the loop's timers.
@@ -93,6 +100,11 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 		finalizedTo: -1,
 	}
 	r.keepAlive = time.NewTimer(r.idle)
+	r.fbCtx, r.fbCancel = context.WithCancel(ctx)
+	r.fbDone = make(chan failbackDial, 1)
+	if st.link > 0 && c.cfg.FailbackCheckMs > 0 {
+		r.fbTicker = time.NewTicker(time.Duration(c.cfg.FailbackCheckMs) * time.Millisecond)
+	}
 	r.rx.acked.Store(st.acked)
 	if n := int64(len(c.deps.Prefix) / 2); n > 0 {
 		r.rx.clock.Skip(n)
@@ -105,6 +117,7 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 // stop releases the loop's timers; a stream that answered ended the
 // outage, if one was on.
 func (r *streamRun) stop() {
+	r.stopFailback()
 	r.c.streamTime(r.link, time.Since(r.opened))
 	if r.rx.results.Load() > 0 {
 		r.st.failingSince = time.Time{}
@@ -132,6 +145,10 @@ func (r *streamRun) loop(ctx context.Context) error {
 			err = r.keepAliveNow()
 		case <-r.stall.c():
 			err = r.stallCheck()
+		case <-r.failbackTicks():
+			r.failbackTick()
+		case d := <-r.fbDone:
+			err = r.failbackDialed(d)
 		case err := <-r.recvDone:
 			return r.ended(ctx, err)
 		case <-ctx.Done():
