@@ -369,3 +369,35 @@ func TestChainNeverFailsBackToARefusal(t *testing.T) {
 		td.CmpNoError(t, <-h.err)
 	})
 }
+
+// TestConnectorWithoutReplay: with ReplayMaxMs negative, a reconnect
+// re-sends nothing: the audio no final covered and what came during the
+// outage are counted lost, and the new stream starts with live audio.
+func TestConnectorWithoutReplay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startConnector(t, t.Context(), connector.Config{ReplayMaxMs: -1, MinStreamMs: -1})
+		h.next(t)
+		s1 := stagestest.NewStream(16)
+		(<-h.p.Dials).Accept(s1)
+		h.next(t)
+		h.in <- frame(0, 16000)
+		<-s1.Audio
+		s1.Push(stages.Result{IsFinal: true, StartSec: 0, DurationSec: 0.5})
+		h.next(t)
+		s1.End(&stages.UpstreamError{CloseCode: 1011})
+		h.next(t)
+		h.in <- frame(16000, 8000) // during the outage
+		d := <-h.p.Dials
+		s2 := stagestest.NewStream(16)
+		d.Accept(s2)
+		h.next(t)
+		h.in <- frame(24000, 1600)
+		td.Cmp(t, <-s2.Audio, stagestest.PCM(24000, 1600), "live audio only")
+		td.Cmp(t, h.m.ReplayedSeconds.Get(), 0.0)
+		td.Cmp(t, h.m.LostSeconds.Get(), td.N(1.0, 1e-9), "0.5 s uncovered + 0.5 s during the outage")
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}

@@ -33,7 +33,10 @@ type Config struct {
 	CloseTimeoutMs int
 	// ReplayMaxMs bounds the replay ring: audio not yet covered by a final
 	// result, re-sent on a new stream after a failure. Audio evicted from
-	// it before it was covered is counted as lost. Default 30000.
+	// it before it was covered is counted as lost. Default 30000;
+	// negative: no replay at all (what a fallback adapter without one
+	// does: the audio of an outage, and what no final covered when a
+	// stream failed, are lost), for comparisons.
 	ReplayMaxMs int
 	// StallTimeoutMs: a stream that took audio but sent no result for this
 	// long is declared stalled and replaced. Halfway, the connector sends
@@ -104,7 +107,7 @@ func (c Config) withDefaults() Config {
 	}
 	stages.Default(&c.KeepAliveIdleMs, DefaultKeepAliveIdleMs)
 	stages.Default(&c.CloseTimeoutMs, DefaultCloseTimeoutMs)
-	stages.Default(&c.ReplayMaxMs, DefaultReplayMaxMs)
+	stages.DefaultOrOff(&c.ReplayMaxMs, DefaultReplayMaxMs)
 	stages.DefaultOrOff(&c.StallTimeoutMs, DefaultStallTimeoutMs)
 	stages.DefaultOrOff(&c.MinStreamMs, DefaultMinStreamMs)
 	stages.DefaultOrOff(&c.FinalizeIdleMs, DefaultFinalizeIdleMs)
@@ -198,7 +201,7 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 	defer close(out)
 	st := &connState{
 		in:      in,
-		ring:    newReplayRing(c.samples(c.cfg.ReplayMaxMs), c.deps.Chunks),
+		ring:    newReplayRing(c.samples(c.ringMs()), c.deps.Chunks),
 		silence: newSilenceRun(c.samples(c.cfg.FinalizeSilenceMs)),
 	}
 	defer func() { st.ring.release() }()
@@ -307,6 +310,16 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 // covered: it can no longer be replayed, and no open stream may still
 // cover it.
 func (c *Connector) settleLost(st *connState) { c.lose(st.ring.settle(st.acked)) }
+
+// ringMs is the ring's bound: ReplayMaxMs, or without replay the
+// default (the ring still holds what the stream has yet to send and
+// acknowledge).
+func (c *Connector) ringMs() int {
+	if c.cfg.ReplayMaxMs < 0 {
+		return DefaultReplayMaxMs
+	}
+	return c.cfg.ReplayMaxMs
+}
 
 // samples converts ms at the stream's rate; a negative ms stays negative.
 func (c *Connector) samples(ms int) int64 { return int64(ms) * int64(c.sc.SampleRateHz) / 1000 }

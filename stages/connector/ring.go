@@ -193,6 +193,19 @@ func (r *replayRing) rewind() (replayed int64) {
 	return replayed
 }
 
+// discard drops everything held (sent or not) and returns how many
+// samples that was: a connector without replay gives up what the last
+// stream did not cover and what came during the outage.
+func (r *replayRing) discard() (n int64) {
+	n = r.samples
+	for len(r.q) > 0 {
+		r.sent = max(r.sent, 1)
+		r.dropFront(r.q[0].samples)
+	}
+	r.sent = 0
+	return n
+}
+
 // held reports the samples held.
 func (r *replayRing) held() int64 { return r.samples }
 

@@ -34,6 +34,12 @@ func (c *Connector) stream(ctx context.Context, st *connState, s stages.Stream, 
 	// Audio the ring evicted while the last stream was open and that no
 	// final covered since is lost.
 	c.settleLost(st)
+	if c.cfg.ReplayMaxMs < 0 && st.streams > 0 {
+		// No replay (for comparisons): what the last stream did not
+		// cover and what came meanwhile are lost.
+		c.lose(st.ring.discard())
+		st.acked = max(st.acked, st.wordsEnd)
+	}
 	if replayed := st.ring.rewind(); replayed > 0 {
 		c.replayed(replayed)
 	}
