@@ -178,10 +178,9 @@ func runFailover(b *testing.B, replay bool) foResult {
 	}
 	for _, st := range starts {
 		k := int(st * 10)
-		switch n := hit[k]; {
-		case n == 0:
+		if n := hit[k]; n == 0 {
 			r.lost++
-		default:
+		} else {
 			r.words++
 			r.duplicated += n - 1
 		}

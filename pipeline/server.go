@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"earshot/internal/chunks"
+	"earshot/stages"
 	"earshot/stages/connector"
 	"earshot/stages/gate"
 	"earshot/stages/ingest"
@@ -122,7 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// Every session's chain: the provider, then the fallbacks, each with
 	// its breaker and price.
 	{
-		s.up.chain = []connector.Link{{Provider: deps.Provider, Breaker: s.up.breaker, Price: cfg.Prices[deps.Provider.Name()]}}
+		s.up.chain = []connector.Link{paced(connector.Link{Provider: deps.Provider, Breaker: s.up.breaker, Price: cfg.Prices[deps.Provider.Name()]})}
 		seen := map[string]bool{deps.Provider.Name(): true}
 		for _, l := range deps.Fallbacks {
 			name := l.Provider.Name()
@@ -132,7 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			seen[name] = true
 			l.Breaker = retry.NewBreaker(name, cfg.Breaker, deps.Metrics)
 			l.Price = cfg.Prices[name]
-			s.up.chain = append(s.up.chain, l)
+			s.up.chain = append(s.up.chain, paced(l))
 		}
 	}
 	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
@@ -267,4 +268,12 @@ func (s *Server) remove(sess *session) {
 	}
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// paced gives l its provider's replay pace, if it has one (stages.Paced).
+func paced(l connector.Link) connector.Link {
+	if p, ok := l.Provider.(stages.Paced); ok && l.PaceReplay == 0 {
+		l.PaceReplay, l.PaceBurstMs = p.ReplayPace()
+	}
+	return l
 }

@@ -30,6 +30,14 @@ type Provider interface {
 	Dial(ctx context.Context, cfg StreamConfig) (Stream, error)
 }
 
+// Paced is implemented by a Provider whose streams must not take audio
+// much faster than real time (Soniox disconnects prolonged bursts): the
+// connector sends a replay to it at most Factor times real time, beyond
+// a first burst of BurstMs.
+type Paced interface {
+	ReplayPace() (factor float64, burstMs int)
+}
+
 // Control is a control message sent on a stream.
 type Control int
 

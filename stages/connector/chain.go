@@ -15,12 +15,17 @@ import (
 // the provider, its process-wide breaker (nil: none), and the session
 // languages it serves (nil: any); a session whose language a link does
 // not serve passes it by.
-// Price is its price, for the estimated cost.
+// Price is its price, for the estimated cost. PaceReplay, if > 0, is the
+// most audio a stream of it takes per wall second, as a multiple of real
+// time, beyond a burst of PaceBurstMs (Soniox disconnects prolonged
+// bursts): a replay is sent at that pace, live audio after it.
 type Link struct {
-	Provider  stages.Provider
-	Breaker   *retry.Breaker
-	Languages []string
-	Price     Price
+	Provider    stages.Provider
+	Breaker     *retry.Breaker
+	Languages   []string
+	Price       Price
+	PaceReplay  float64
+	PaceBurstMs int
 }
 
 // Price is what a provider charges, for the estimated cost

@@ -401,3 +401,41 @@ func TestConnectorWithoutReplay(t *testing.T) {
 		td.CmpNoError(t, <-h.err)
 	})
 }
+
+// TestChainPacesTheReplay: a provider with PaceReplay gets a replayed
+// backlog at that pace after its burst, not all at once.
+func TestChainPacesTheReplay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := stagestest.NewProvider(), stagestest.NewProvider()
+		a.Named, b.Named = "a", "b"
+		h := startConnectorWith(t, t.Context(), connector.Config{MinStreamMs: -1}, func(d *connector.Deps) {
+			d.Provider = nil
+			d.Chain = []connector.Link{{Provider: a}, {Provider: b, PaceReplay: 2, PaceBurstMs: 1000}}
+		})
+		h.next(t)
+		s1 := stagestest.NewStream(64)
+		(<-a.Dials).Accept(s1)
+		h.next(t)
+		for i := range 5 { // 5 s, no final
+			h.in <- frame(i*16000, 16000)
+			<-s1.Audio
+		}
+		s1.End(&stages.UpstreamError{CloseCode: 1008})
+		h.next(t)
+		s2 := stagestest.NewStream(64)
+		(<-b.Dials).Accept(s2)
+		opened := time.Now()
+		var got int
+		var at []time.Duration
+		for got < 5*16000*2 {
+			got += len(<-s2.Audio)
+			at = append(at, time.Since(opened))
+		}
+		td.Cmp(t, at[0], time.Duration(0), "the burst at once")
+		td.Cmp(t, at[len(at)-1], td.Between(1900*time.Millisecond, 2100*time.Millisecond), "the other 4 s at 2×: 2 s")
+		close(h.in)
+		<-s2.Controls
+		s2.EndNormally()
+		td.CmpNoError(t, <-h.err)
+	})
+}

@@ -85,6 +85,10 @@ type streamRun struct {
 	fbCtx     context.Context
 	fbCancel  context.CancelFunc
 	fbDone    chan failbackDial
+	// Pacing (Link.PaceReplay): samples sent on this stream, and the
+	// timer that sends more of a backlog when the pace allows.
+	paced     int64
+	paceTimer *time.Timer
 }
 
 // open starts the receiver of s and the loop's timers.
@@ -106,6 +110,8 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 		finalizedTo: -1,
 	}
 	r.keepAlive = time.NewTimer(r.idle)
+	r.paceTimer = time.NewTimer(time.Hour)
+	r.paceTimer.Stop()
 	r.fbCtx, r.fbCancel = context.WithCancel(ctx)
 	r.fbDone = make(chan failbackDial, 1)
 	if st.link > 0 && c.cfg.FailbackCheckMs > 0 {
@@ -124,6 +130,7 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 // outage, if one was on.
 func (r *streamRun) stop() {
 	r.stopFailback()
+	r.paceTimer.Stop()
 	r.c.streamTime(r.link, time.Since(r.opened))
 	if r.rx.results.Load() > 0 {
 		r.st.failingSince = time.Time{}
@@ -151,6 +158,8 @@ func (r *streamRun) loop(ctx context.Context) error {
 			err = r.keepAliveNow()
 		case <-r.stall.c():
 			err = r.stallCheck()
+		case <-r.paceTicks():
+			err = r.flush()
 		case <-r.failbackTicks():
 			r.failbackTick()
 		case d := <-r.fbDone:
@@ -193,10 +202,21 @@ func (r *streamRun) sent() {
 	r.keepAlive.Reset(r.idle)
 }
 
-// flush sends what the ring has not sent on this stream yet.
+// flush sends what the ring has not sent on this stream yet, within the
+// provider's pace if it has one (the rest when the pace timer fires).
 func (r *streamRun) flush() error {
 	r.st.ring.ack(r.rx.acked.Load())
-	for a, ok := r.st.ring.next(); ok; a, ok = r.st.ring.next() {
+	for {
+		a, ok := r.st.ring.next()
+		if !ok {
+			return nil
+		}
+		if wait := r.paceWait(a.Samples()); wait > 0 {
+			r.st.ring.unsend()
+			r.paceTimer.Reset(wait)
+			return nil
+		}
+		r.paced += a.Samples()
 		if err := r.s.SendAudio(r.ioCtx, a.PCM); err != nil {
 			r.st.ring.unsend()
 			return r.sendFailed(err)
@@ -204,8 +224,27 @@ func (r *streamRun) flush() error {
 		r.rx.clock.Sent(a)
 		r.c.sentAudio(r.link, a.Samples())
 	}
-	return nil
 }
+
+// paceWait is how long until the provider's pace lets n more samples go
+// on this stream: 0 when they may go now (or the provider has no pace).
+// The stream's first audio always goes, however long.
+func (r *streamRun) paceWait(n int64) time.Duration {
+	pace := r.link.PaceReplay
+	if pace <= 0 || r.paced == 0 {
+		return 0
+	}
+	rate := float64(r.c.sc.SampleRateHz)
+	allowed := (float64(r.link.PaceBurstMs)/1000 + time.Since(r.opened).Seconds()*pace) * rate
+	over := float64(r.paced+n) - allowed
+	if over <= 0 {
+		return 0
+	}
+	return time.Duration(over/(pace*rate)*float64(time.Second)) + time.Millisecond
+}
+
+// paceTicks is the pace timer's channel.
+func (r *streamRun) paceTicks() <-chan time.Time { return r.paceTimer.C }
 
 // finalize is the connector's one Finalize decision: it asks the upstream
 // to finalize what it heard, unless final results cover every word sent or

@@ -228,3 +228,19 @@ func (p *Provider) dialError(ctx context.Context, resp *http.Response, err error
 	}
 	return &stages.UpstreamError{Reason: reason, Err: unexpectedEOF(err)}
 }
+
+// Replay pace (stages.Paced): Soniox wants audio at near real-time pace
+// and may disconnect prolonged bursts, so a replay after a reconnect or a
+// failover goes at twice real time after a 2 s burst.
+const (
+	replayPaceFactor  = 2.0
+	replayPaceBurstMs = 2000
+)
+
+var _ stages.Paced = (*Provider)(nil)
+
+// ReplayPace is the most audio a stream takes per second when the
+// connector replays, as a multiple of real time, beyond a burst in ms.
+func (p *Provider) ReplayPace() (factor float64, burstMs int) {
+	return replayPaceFactor, replayPaceBurstMs
+}
