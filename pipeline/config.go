@@ -149,6 +149,12 @@ type Config struct {
 	// on /metrics (earshot_upstream_cost_usd_total{provider}); a provider
 	// missing costs nothing.
 	Prices map[string]connector.Price
+	// IdleCloseMs are the providers' idle closes by Name
+	// (connector.Link.IdleCloseMs): with the VAD gate holding the audio
+	// back that long, a stream is closed, and reopened at the next
+	// speech; a session dials such a provider only at its first speech.
+	// A provider missing has none.
+	IdleCloseMs map[string]int
 	// Pusher configures the downstream pusher sink (spec/pusher.md);
 	// with an empty Pusher.URL sessions have none.
 	Pusher pusher.Config

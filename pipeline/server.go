@@ -123,7 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// Every session's chain: the provider, then the fallbacks, each with
 	// its breaker and price.
 	{
-		s.up.chain = []connector.Link{paced(connector.Link{Provider: deps.Provider, Breaker: s.up.breaker, Price: cfg.Prices[deps.Provider.Name()]})}
+		s.up.chain = []connector.Link{link(cfg, connector.Link{Provider: deps.Provider, Breaker: s.up.breaker})}
 		seen := map[string]bool{deps.Provider.Name(): true}
 		for _, l := range deps.Fallbacks {
 			name := l.Provider.Name()
@@ -132,8 +132,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			}
 			seen[name] = true
 			l.Breaker = retry.NewBreaker(name, cfg.Breaker, deps.Metrics)
-			l.Price = cfg.Prices[name]
-			s.up.chain = append(s.up.chain, paced(l))
+			s.up.chain = append(s.up.chain, link(cfg, l))
 		}
 	}
 	deps.Metrics.NewGauge(`earshot_sessions_limit`, func() float64 { return float64(s.cfg.MaxSessions) })
@@ -270,10 +269,13 @@ func (s *Server) remove(sess *session) {
 	s.wg.Done()
 }
 
-// paced gives l its provider's replay pace, if it has one (stages.Paced).
-func paced(l connector.Link) connector.Link {
+// link completes l for the sessions' chain: its provider's replay pace,
+// if it has one (stages.Paced), its price and its idle close from cfg.
+func link(cfg Config, l connector.Link) connector.Link {
 	if p, ok := l.Provider.(stages.Paced); ok && l.PaceReplay == 0 {
 		l.PaceReplay, l.PaceBurstMs = p.ReplayPace()
 	}
+	l.Price = cfg.Prices[l.Provider.Name()]
+	l.IdleCloseMs = cfg.IdleCloseMs[l.Provider.Name()]
 	return l
 }

@@ -18,21 +18,55 @@ const defaultPrices = "deepgram=0.462,soniox=0.12,local=0"
 // not the audio sent.
 var streamBilled = map[string]bool{"soniox": true}
 
-// parsePrices reads provider=USD[,provider=USD...].
-func parsePrices(s string) (map[string]connector.Price, error) {
-	out := map[string]connector.Price{}
+// defaultIdleCloseMs is --idle-close-ms's default: Soniox bills an open
+// stream, silence included, so its streams close after 10 s of the VAD
+// gate's hold (under its 20 s keepalive limit) and reopen at the next
+// speech.
+const defaultIdleCloseMs = "soniox=10000"
+
+// parsePerProvider reads provider=value[,provider=value...] with the
+// values ≥ 0, for the flag named flag.
+func parsePerProvider(flag, s string) (map[string]float64, error) {
+	out := map[string]float64{}
 	for _, kv := range strings.Split(s, ",") {
 		kv = strings.TrimSpace(kv)
 		if kv == "" {
 			continue
 		}
 		name, v, ok := strings.Cut(kv, "=")
-		usd, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if !ok || name == "" || err != nil || usd < 0 {
-			return nil, fmt.Errorf("--price-per-hour %q: want provider=USD with USD ≥ 0", kv)
-		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		name = strings.TrimSpace(name)
+		if !ok || name == "" || err != nil || x < 0 {
+			return nil, fmt.Errorf("--%s %q: want provider=value with value ≥ 0", flag, kv)
+		}
+		out[name] = x
+	}
+	return out, nil
+}
+
+// parsePrices reads --price-per-hour: provider=USD[,provider=USD...].
+func parsePrices(s string) (map[string]connector.Price, error) {
+	m, err := parsePerProvider("price-per-hour", s)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]connector.Price{}
+	for name, usd := range m {
 		out[name] = connector.Price{USDPerHour: usd, BillsStreamTime: streamBilled[name]}
+	}
+	return out, nil
+}
+
+// parseIdleClose reads --idle-close-ms: provider=ms[,provider=ms...]
+// (0 turns a default off).
+func parseIdleClose(s string) (map[string]int, error) {
+	m, err := parsePerProvider("idle-close-ms", s)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for name, ms := range m {
+		out[name] = int(ms)
 	}
 	return out, nil
 }

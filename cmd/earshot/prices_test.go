@@ -24,3 +24,14 @@ func TestParsePrices(t *testing.T) {
 		td.CmpError(t, err, bad)
 	}
 }
+
+func TestParseIdleClose(t *testing.T) {
+	got, err := parseIdleClose(defaultIdleCloseMs)
+	td.CmpNoError(t, err)
+	td.Cmp(t, got, map[string]int{"soniox": 10000})
+	got, err = parseIdleClose("soniox=0,deepgram=5000")
+	td.CmpNoError(t, err)
+	td.Cmp(t, got, map[string]int{"soniox": 0, "deepgram": 5000})
+	_, err = parseIdleClose("soniox")
+	td.CmpError(t, err)
+}

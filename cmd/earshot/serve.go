@@ -81,6 +81,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		"with a chain: moves between providers one session may make (negative: none)")
 	prices := envString(fs, "price-per-hour", "EARSHOT_PRICE_PER_HOUR", defaultPrices,
 		"providers' prices in US dollars per hour, provider=USD[,...], for the estimated cost on /metrics (earshot_upstream_cost_usd_total); soniox is billed per hour of open stream, the others per hour of audio sent")
+	idleClose := envString(fs, "idle-close-ms", "EARSHOT_IDLE_CLOSE_MS", defaultIdleCloseMs,
+		"per provider, provider=ms[,...]: with the VAD gate holding the audio back this long, a stream is closed and reopened at the next speech, and a session dials only at its first speech (for providers that bill open streams); 0 turns one off")
 	pusherURL := envString(fs, "pusher-url", "EARSHOT_PUSHER_URL", "",
 		"downstream pusher (ws://host:port): each session streams its audio, segments and finished conversations there (Omi's pusher protocol; `earshot record` is one); empty: none")
 	pusherAudio := envInt(fs, "pusher-audio-buffer-bytes", "EARSHOT_PUSHER_AUDIO_BUFFER_BYTES", pusher.DefaultAudioBufferBytes,
@@ -134,6 +136,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	idleMap, err := parseIdleClose(*idleClose)
+	if err != nil {
+		return err
+	}
 	deps := pipeline.Deps{Provider: provider.Provider, Fallbacks: fallbacks, Metrics: set, Logger: log, NewDetector: newDetector}
 	if tokens != nil {
 		defer func() { _ = tokens.Close() }()
@@ -155,6 +161,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		PaceBurstMs:       *paceBurstMs,
 		Languages:         chainLanguages(chain),
 		Prices:            priceMap,
+		IdleCloseMs:       idleMap,
 		Gate:              gateCfg,
 		Pusher:            pusher.Config{URL: *pusherURL, AudioBufferBytes: *pusherAudio, LingerMs: *pusherLinger},
 		OpusDecoder:       ingest.OpusDecoder(*opusDecoder),

@@ -26,6 +26,12 @@ type Link struct {
 	Price       Price
 	PaceReplay  float64
 	PaceBurstMs int
+	// IdleCloseMs, if > 0: a stream of this provider is closed once the
+	// VAD gate has held the audio back this long with every word sent
+	// covered by finals, and a new one opens at the next speech, with the
+	// ring's pre-roll; a session starts dialing it only at its first
+	// speech. For providers that bill the time a stream is open.
+	IdleCloseMs int
 }
 
 // Price is what a provider charges, for the estimated cost

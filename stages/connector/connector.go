@@ -214,21 +214,39 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		everUp     bool
 	)
 	var back *failback // a fail-back's new stream, open already
+	// quiet: the next stream opens at the next speech, without a state
+	// event when it does: the first one of a provider with an idle close
+	// (the session was told it is ready at once), or after an idle close.
+	quiet := c.links()[st.link].IdleCloseMs > 0
+	if quiet {
+		if err := stages.Send(ctx, out, c.state(st, stages.EventConnected, "")); err != nil {
+			return err
+		}
+	}
 	for {
 		var (
 			s        stages.Stream
 			err      error
 			announce *stages.Update
 		)
+		if quiet {
+			speech, err := c.waitSpeech(ctx, st)
+			if err != nil || !speech {
+				return err // a hard stop, or the input closed while idle
+			}
+		}
 		fellBack := back != nil
 		if fellBack {
 			s = back.s
 			c.failedBack(st, back)
 			back = nil
-		} else if s, err = c.connect(ctx, st, delay, everUp); err != nil {
-			return c.fail(ctx, st, out, err, everUp, everUp)
+		} else if s, err = c.connect(ctx, st, delay, everUp && !quiet); err != nil {
+			degraded := everUp && !quiet
+			return c.fail(ctx, st, out, err, degraded, everUp)
 		}
 		switch {
+		case quiet:
+			quiet = false
 		case fellBack:
 			if err := stages.Send(ctx, out, c.state(st, stages.EventRecovered, stages.ReasonFailback)); err != nil {
 				_ = s.Close()
@@ -268,6 +286,11 @@ func (c *Connector) Run(ctx context.Context, in <-chan stages.Audio, out chan<- 
 		if errors.As(err, &back) {
 			c.deps.Metrics.streamEnds("failback").Inc()
 			quickFails = 0
+			continue
+		}
+		if errors.Is(err, errIdleClosed) {
+			c.deps.Metrics.streamEnds("idle").Inc()
+			quiet, quickFails = true, 0
 			continue
 		}
 		class := stages.Classify(err)

@@ -104,6 +104,12 @@ func (m *Metrics) failbacks(from, to string) *metrics.Counter {
 	return m.set.GetOrCreateCounter(`earshot_upstream_failbacks_total{from="` + from + `",to="` + to + `"}`)
 }
 
+// idleCloses counts streams closed while the gate held the audio back
+// (Link.IdleCloseMs).
+func (m *Metrics) idleCloses(provider string) *metrics.Counter {
+	return m.set.GetOrCreateCounter(`earshot_upstream_idle_closes_total{provider="` + provider + `"}`)
+}
+
 // providerSent counts audio seconds sent to one provider.
 func (m *Metrics) providerSent(provider string) *metrics.FloatCounter {
 	return m.set.GetOrCreateFloatCounter(`earshot_upstream_sent_seconds_total{provider="` + provider + `"}`)

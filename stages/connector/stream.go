@@ -89,6 +89,10 @@ type streamRun struct {
 	// timer that sends more of a backlog when the pace allows.
 	paced     int64
 	paceTimer *time.Timer
+	// Idle close (idle.go): the gate holds the audio back since the
+	// timer was armed.
+	held      bool
+	idleTimer *time.Timer
 }
 
 // open starts the receiver of s and the loop's timers.
@@ -112,6 +116,8 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 	r.keepAlive = time.NewTimer(r.idle)
 	r.paceTimer = time.NewTimer(time.Hour)
 	r.paceTimer.Stop()
+	r.idleTimer = time.NewTimer(time.Hour)
+	r.idleTimer.Stop()
 	r.fbCtx, r.fbCancel = context.WithCancel(ctx)
 	r.fbDone = make(chan failbackDial, 1)
 	if st.link > 0 && c.cfg.FailbackCheckMs > 0 {
@@ -131,6 +137,7 @@ func (c *Connector) open(ctx context.Context, st *connState, s stages.Stream, ou
 func (r *streamRun) stop() {
 	r.stopFailback()
 	r.paceTimer.Stop()
+	r.idleTimer.Stop()
 	r.c.streamTime(r.link, time.Since(r.opened))
 	if r.rx.results.Load() > 0 {
 		r.st.failingSince = time.Time{}
@@ -160,6 +167,8 @@ func (r *streamRun) loop(ctx context.Context) error {
 			err = r.stallCheck()
 		case <-r.paceTicks():
 			err = r.flush()
+		case <-r.idleTicks():
+			err = r.idleDue(ctx)
 		case <-r.failbackTicks():
 			r.failbackTick()
 		case d := <-r.fbDone:
@@ -179,6 +188,7 @@ func (r *streamRun) loop(ctx context.Context) error {
 // audio takes a frame from the input into the ring and sends it, with the
 // Finalize the gate's silence calls for at its point.
 func (r *streamRun) audio(a stages.Audio) error {
+	r.holding(a)
 	took, err := r.st.take(a, func() error {
 		if err := r.flush(); err != nil {
 			return err
