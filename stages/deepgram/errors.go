@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"earshot/internal/upstreamerr"
 	"earshot/stages"
 	"earshot/stages/retry"
 )
@@ -35,12 +34,8 @@ var (
 )
 
 const (
-	// maxReasonBytes bounds UpstreamError.Reason and Code.
-	maxReasonBytes = 160
 	// maxErrorBody is how much of a refused upgrade's body is read.
 	maxErrorBody = 4 << 10
-	// minScrubbedKey is the shortest API key scrubbed from upstream text.
-	minScrubbedKey = 8
 )
 
 // closeCodes are the Deepgram codes found in close reasons, upper case.
@@ -96,32 +91,6 @@ func closeError(code int, reason, key string) *stages.UpstreamError {
 	return &stages.UpstreamError{CloseCode: code, Code: dg, Reason: reason}
 }
 
-// clientSafe makes an upstream-provided string fit for a client: the API
-// key removed (keys shorter than minScrubbedKey are not real keys and
-// would mangle the text), valid UTF-8, no control characters, trimmed and
-// bounded.
-func clientSafe(s, key string) string {
-	if len(key) >= minScrubbedKey && strings.Contains(s, key) {
-		s = strings.ReplaceAll(s, key, "[redacted]")
-	}
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > maxReasonBytes {
-		cut := maxReasonBytes
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
-
 // looksLikeCode reports whether s is a short machine code such as
 // INVALID_AUTH.
 func looksLikeCode(s string) bool {
@@ -138,20 +107,12 @@ func looksLikeCode(s string) bool {
 	return true
 }
 
-// unexpectedEOF keeps err's text but makes sure the result does not match
-// io.EOF, which callers read as a normal end of stream.
-func unexpectedEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w (%s)", io.ErrUnexpectedEOF, err.Error())
-	}
-	return err
-}
+// clientSafe, unexpectedEOF and ctxError are internal/upstreamerr's, for
+// this provider.
+func clientSafe(s, key string) string { return upstreamerr.ClientSafe(s, key) }
 
-// ctxError wraps ctx's error and, if different, its cause, so that
-// errors.Is(err, context.Canceled) holds after a cancellation.
+func unexpectedEOF(err error) error { return upstreamerr.UnexpectedEOF(err) }
+
 func ctxError(op string, err, cause error) error {
-	if cause != nil && !errors.Is(cause, err) {
-		return fmt.Errorf("deepgram %s: %w: %w", op, err, cause)
-	}
-	return fmt.Errorf("deepgram %s: %w", op, err)
+	return upstreamerr.CtxError("deepgram", op, err, cause)
 }

@@ -32,16 +32,15 @@ package deepgram
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/coder/websocket"
 
+	"earshot/internal/upstreamerr"
 	"earshot/stages"
 )
 
@@ -180,21 +179,6 @@ func (p *Provider) Dial(ctx context.Context, sc stages.StreamConfig) (stages.Str
 
 // dialError maps a failed websocket.Dial onto the stages contract.
 func (p *Provider) dialError(ctx context.Context, resp *http.Response, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
-		}
-		return ctxError("dial", ctxErr, context.Cause(ctx))
-	}
-	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-		return refusedError(resp, p.key)
-	}
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
-	reason := "connect failed"
-	if errors.Is(err, context.DeadlineExceeded) {
-		reason = "handshake timed out after " + p.client.Timeout.Round(time.Millisecond).String()
-	}
-	return &stages.UpstreamError{Reason: reason, Err: unexpectedEOF(err)}
+	return upstreamerr.DialError(ctx, "deepgram", resp, err, p.client.Timeout,
+		func(resp *http.Response) error { return refusedError(resp, p.key) })
 }

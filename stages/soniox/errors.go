@@ -7,11 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"earshot/internal/upstreamerr"
 	"earshot/stages"
 	"earshot/stages/retry"
 )
@@ -40,12 +38,8 @@ var (
 )
 
 const (
-	// maxReasonBytes bounds UpstreamError.Reason and Code.
-	maxReasonBytes = 160
 	// maxErrorBody is how much of a refused upgrade's body is read.
 	maxErrorBody = 4 << 10
-	// minScrubbedKey is the shortest API key scrubbed from upstream text.
-	minScrubbedKey = 8
 	// codePrefix starts UpstreamError.Code for Soniox's numeric codes.
 	codePrefix = "SONIOX-"
 )
@@ -109,46 +103,12 @@ func closeError(code int, reason, key string) *stages.UpstreamError {
 	return &stages.UpstreamError{CloseCode: code, Reason: reason}
 }
 
-// clientSafe makes an upstream-provided string fit for a client: the API
-// key removed (keys shorter than minScrubbedKey are not real keys and
-// would mangle the text), valid UTF-8, no control characters, trimmed and
-// bounded.
-func clientSafe(s, key string) string {
-	if len(key) >= minScrubbedKey && strings.Contains(s, key) {
-		s = strings.ReplaceAll(s, key, "[redacted]")
-	}
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > maxReasonBytes {
-		cut := maxReasonBytes
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
+// clientSafe, unexpectedEOF and ctxError are internal/upstreamerr's, for
+// this provider.
+func clientSafe(s, key string) string { return upstreamerr.ClientSafe(s, key) }
 
-// unexpectedEOF keeps err's text but makes sure the result does not match
-// io.EOF, which callers read as a normal end of stream.
-func unexpectedEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w (%s)", io.ErrUnexpectedEOF, err.Error())
-	}
-	return err
-}
+func unexpectedEOF(err error) error { return upstreamerr.UnexpectedEOF(err) }
 
-// ctxError wraps ctx's error and, if different, its cause, so that
-// errors.Is(err, context.Canceled) holds after a cancellation.
 func ctxError(op string, err, cause error) error {
-	if cause != nil && !errors.Is(cause, err) {
-		return fmt.Errorf("soniox %s: %w: %w", op, err, cause)
-	}
-	return fmt.Errorf("soniox %s: %w", op, err)
+	return upstreamerr.CtxError("soniox", op, err, cause)
 }

@@ -39,15 +39,14 @@ package soniox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/coder/websocket"
 
+	"earshot/internal/upstreamerr"
 	"earshot/stages"
 )
 
@@ -210,23 +209,8 @@ func (p *Provider) Dial(ctx context.Context, sc stages.StreamConfig) (stages.Str
 
 // dialError maps a failed websocket.Dial onto the stages contract.
 func (p *Provider) dialError(ctx context.Context, resp *http.Response, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if resp != nil && resp.Body != nil {
-			_ = resp.Body.Close()
-		}
-		return ctxError("dial", ctxErr, context.Cause(ctx))
-	}
-	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-		return refusedError(resp, p.key)
-	}
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
-	reason := "connect failed"
-	if errors.Is(err, context.DeadlineExceeded) {
-		reason = "handshake timed out after " + p.client.Timeout.Round(time.Millisecond).String()
-	}
-	return &stages.UpstreamError{Reason: reason, Err: unexpectedEOF(err)}
+	return upstreamerr.DialError(ctx, "soniox", resp, err, p.client.Timeout,
+		func(resp *http.Response) error { return refusedError(resp, p.key) })
 }
 
 // Replay pace (stages.Paced): Soniox wants audio at near real-time pace
