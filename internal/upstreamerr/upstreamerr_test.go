@@ -34,7 +34,7 @@ func TestUnexpectedEOF(t *testing.T) {
 
 func TestDialError(t *testing.T) {
 	refused := func(resp *http.Response) error { return &stages.UpstreamError{HTTPStatus: resp.StatusCode} }
-	err := upstreamerr.DialError(context.Background(), "p", &http.Response{StatusCode: 401}, errors.New("x"), time.Second, refused)
+	err := upstreamerr.DialError(context.Background(), "p", &http.Response{StatusCode: http.StatusUnauthorized}, errors.New("x"), time.Second, refused)
 	td.Cmp(t, stages.Classify(err), stages.ClassPermanent)
 	err = upstreamerr.DialError(context.Background(), "p", nil, context.DeadlineExceeded, 1500*time.Millisecond, refused)
 	td.Cmp(t, stages.Reason(err), "handshake timed out after 1.5s")
