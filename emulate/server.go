@@ -117,18 +117,12 @@ func (s *Server) serveListen(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 
 	f := s.cfg.Faults
-	if f.HandshakeDelayMs > 0 {
-		t := time.NewTimer(ms(f.HandshakeDelayMs))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			log.Debug("emulate: client left during handshake delay")
-			return
-		case <-s.stop:
-			s.refuse(w, id, shutdown)
-			return
-		}
+	switch s.handshakeDelay(r, log) {
+	case delayClientGone:
+		return
+	case delayShutdown:
+		s.refuse(w, id, shutdown)
+		return
 	}
 	if attempt <= int64(f.RefuseFirst) {
 		log.Info("emulate: refusing upgrade (fault)", "status", f.RefuseStatus, "attempt", attempt)
@@ -186,5 +180,34 @@ func (s *Server) serveListen(w http.ResponseWriter, r *http.Request) {
 		"keepalives", st.sum.KeepAlives, "finalizes", st.sum.Finalizes)
 	if s.cfg.OnStreamEnd != nil {
 		s.cfg.OnStreamEnd(st.sum)
+	}
+}
+
+// delayOutcome is how a handshake delay (Faults.HandshakeDelayMs) ended.
+type delayOutcome int
+
+const (
+	delayDone       delayOutcome = iota // waited: answer the upgrade
+	delayClientGone                     // the client left: answer nothing
+	delayShutdown                       // the server is closing: refuse
+)
+
+// handshakeDelay waits Faults.HandshakeDelayMs (if set) before an
+// upgrade is answered, for either front end.
+func (s *Server) handshakeDelay(r *http.Request, log *slog.Logger) delayOutcome {
+	d := s.cfg.Faults.HandshakeDelayMs
+	if d <= 0 {
+		return delayDone
+	}
+	t := time.NewTimer(ms(d))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return delayDone
+	case <-r.Context().Done():
+		log.Debug("emulate: client left during handshake delay")
+		return delayClientGone
+	case <-s.stop:
+		return delayShutdown
 	}
 }

@@ -36,18 +36,12 @@ func (s *Server) serveSoniox(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 
 	f := s.cfg.Faults
-	if f.HandshakeDelayMs > 0 {
-		t := time.NewTimer(ms(f.HandshakeDelayMs))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			log.Debug("emulate: client left during handshake delay")
-			return
-		case <-s.stop:
-			s.refuseSoniox(w, id, shutdown)
-			return
-		}
+	switch s.handshakeDelay(r, log) {
+	case delayClientGone:
+		return
+	case delayShutdown:
+		s.refuseSoniox(w, id, shutdown)
+		return
 	}
 	if attempt <= int64(f.RefuseFirst) {
 		log.Info("emulate: refusing upgrade (fault)", "status", f.RefuseStatus, "attempt", attempt)

@@ -70,76 +70,18 @@ func newSonioxStream(s *Server, conn *websocket.Conn, id string, log *slog.Logge
 }
 
 // run serves the stream until it ends and returns how it ended (an End*
-// constant), with the connection closed and the reader goroutine gone.
-// Like stream.run: one reader goroutine with a context that never
-// expires, the idle and drop timers in run's select, and every write and
-// close from run.
+// constant), with the connection closed and the reader goroutine gone
+// (serveFrames): Soniox's ends are error responses (408 idle, 503 drop
+// and shutdown) before the close.
 func (st *sonioxStream) run() (end string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	in := make(chan frame)
-	done := make(chan struct{})
-	go st.read(ctx, in, done)
-	defer func() {
-		_ = st.conn.CloseNow() // no-op if already closed; unblocks the reader
-		close(done)
-		cancel()
-		for range in { // wait for the reader to exit
-		}
-	}()
-
-	idle := time.NewTimer(st.idle)
-	defer idle.Stop()
-	var drop <-chan time.Time
-	if st.faults.DropAfterMs > 0 {
-		t := time.NewTimer(ms(st.faults.DropAfterMs))
-		defer t.Stop()
-		drop = t.C
-	}
-	for {
-		select {
-		case f, ok := <-in:
-			if !ok {
-				st.log.Debug("emulate: client gone", "err", st.readErr)
-				return EndClientGone
-			}
-			idle.Reset(st.idle)
-			if end, over := st.handle(f); over {
-				return end
-			}
-		case <-idle.C:
+	return serveFrames(st.conn, st.log, st.idle, st.faults, st.stop, &st.readErr, st.handle, streamEnds{
+		idle: func() {
 			st.fail(408, "Request timeout: no audio or keepalive within "+st.idle.String()+".",
 				websocket.StatusNormalClosure, "")
-			return EndIdleTimeout
-		case <-drop:
-			if st.faults.DropAbrupt {
-				_ = st.conn.CloseNow()
-			} else {
-				st.fail(503, SonioxDropMessage, websocket.StatusNormalClosure, "")
-			}
-			return EndDropped
-		case <-st.stop:
-			st.fail(503, SonioxShutdownMessage, websocket.StatusGoingAway, ReasonShutdown)
-			return EndServerShutdown
-		}
-	}
-}
-
-// read passes the client's data messages to in until a read fails or done
-// is closed. It closes in when it returns.
-func (st *sonioxStream) read(ctx context.Context, in chan<- frame, done <-chan struct{}) {
-	defer close(in)
-	for {
-		typ, data, err := st.conn.Read(ctx)
-		if err != nil {
-			st.readErr = err
-			return
-		}
-		select {
-		case in <- frame{typ, data}:
-		case <-done:
-			return
-		}
-	}
+		},
+		drop:     func() { st.fail(503, SonioxDropMessage, websocket.StatusNormalClosure, "") },
+		shutdown: func() { st.fail(503, SonioxShutdownMessage, websocket.StatusGoingAway, ReasonShutdown) },
+	})
 }
 
 // audio counts a binary frame and feeds its whole samples to the

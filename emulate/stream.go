@@ -1,7 +1,6 @@
 package emulate
 
 import (
-	"context"
 	"log/slog"
 	"net/url"
 	"time"
@@ -73,77 +72,12 @@ func newStream(s *Server, conn *websocket.Conn, id string, q url.Values, p strea
 }
 
 // run serves the stream until it ends and returns how it ended (an End*
-// constant). When run returns the connection is closed and the reader
-// goroutine has exited.
-//
-// One reader goroutine reads frames with a context that never expires while
-// the stream lives (an expiring context would close the connection); idle
-// and drop timeouts are timers in run's select, and every write and close
-// comes from run, so messages keep their order.
+// constant), with the connection closed and the reader goroutine gone
+// (serveFrames).
 func (st *stream) run() (end string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	in := make(chan frame)
-	done := make(chan struct{})
-	go st.read(ctx, in, done)
-	defer func() {
-		_ = st.conn.CloseNow() // no-op if already closed; unblocks the reader
-		close(done)
-		cancel()
-		for range in { // wait for the reader to exit
-		}
-	}()
-
-	idle := time.NewTimer(st.idle)
-	defer idle.Stop()
-	var drop <-chan time.Time
-	if st.faults.DropAfterMs > 0 {
-		t := time.NewTimer(ms(st.faults.DropAfterMs))
-		defer t.Stop()
-		drop = t.C
-	}
-	for {
-		select {
-		case f, ok := <-in:
-			if !ok {
-				st.log.Debug("emulate: client gone", "err", st.readErr)
-				return EndClientGone
-			}
-			idle.Reset(st.idle)
-			if end, over := st.handle(f); over {
-				return end
-			}
-		case <-idle.C:
-			st.serverClose(websocket.StatusInternalError, ReasonIdle)
-			return EndIdleTimeout
-		case <-drop:
-			if st.faults.DropAbrupt {
-				_ = st.conn.CloseNow()
-			} else {
-				st.serverClose(websocket.StatusInternalError, ReasonDropped)
-			}
-			return EndDropped
-		case <-st.stop:
-			st.serverClose(websocket.StatusGoingAway, ReasonShutdown)
-			return EndServerShutdown
-		}
-	}
-}
-
-// read passes the client's data messages to in until a read fails (the
-// client left, or run closed the connection) or done is closed. It closes
-// in when it returns.
-func (st *stream) read(ctx context.Context, in chan<- frame, done <-chan struct{}) {
-	defer close(in)
-	for {
-		typ, data, err := st.conn.Read(ctx)
-		if err != nil {
-			st.readErr = err
-			return
-		}
-		select {
-		case in <- frame{typ, data}:
-		case <-done:
-			return
-		}
-	}
+	return serveFrames(st.conn, st.log, st.idle, st.faults, st.stop, &st.readErr, st.handle, streamEnds{
+		idle:     func() { st.serverClose(websocket.StatusInternalError, ReasonIdle) },
+		drop:     func() { st.serverClose(websocket.StatusInternalError, ReasonDropped) },
+		shutdown: func() { st.serverClose(websocket.StatusGoingAway, ReasonShutdown) },
+	})
 }
