@@ -43,7 +43,7 @@ func TestSonioxIdleClose(t *testing.T) {
 	conv, _ := testrig.JoinClips(clips[:2], []int{1000, 8000, 1000}, gateNoiseAmp, gateNoiseSeed)
 	_, sxURL := testrig.StartSonioxEmulator(t, emulate.Config{})
 
-	run := func(idleMs int) idleRun {
+	run := func(t *testing.T, idleMs int) idleRun {
 		sx, err := soniox.New(soniox.Config{URL: sxURL, APIKey: testrig.UpstreamKey})
 		td.Require(t).CmpNoError(err)
 		srv, url := testrig.StartGatewayProvider(t, sx, pipeline.Config{
@@ -87,7 +87,21 @@ func TestSonioxIdleClose(t *testing.T) {
 		r.streamSec = testrig.Metric(t, url, `earshot_upstream_stream_seconds_total{provider="soniox"}`)
 		return r
 	}
-	open, closing := run(0), run(1000)
+	// Both at once: the comparison in one sitting, in half the time.
+	var open, closing idleRun
+	t.Run("both", func(t *testing.T) {
+		t.Run("kept open", func(t *testing.T) {
+			t.Parallel()
+			open = run(t, 0)
+		})
+		t.Run("idle close", func(t *testing.T) {
+			t.Parallel()
+			closing = run(t, 1000)
+		})
+	})
+	if t.Failed() {
+		return
+	}
 	td.Cmp(t, len(closing.starts), len(open.starts), "as many segments")
 	for i := range min(len(open.starts), len(closing.starts)) {
 		td.Cmp(t, closing.starts[i], td.N(open.starts[i], 0.05), "segment %d at the same time", i)
