@@ -165,8 +165,13 @@ func TestRecorderRestartedUnderLoad(t *testing.T) {
 			calm = append(calm, r.first)
 		}
 	}
+	// Every conversation's request answered: the last sessions may still
+	// be ending (their requests not made yet) when the clients are done,
+	// so wait for as many answers as conversations, then for nothing
+	// pending or lingering.
 	eventually(t, 2*time.Minute, "every request answered", func() bool {
-		return stagestest.MetricValue(t, set, "earshot_pusher_pending_requests") == 0 &&
+		return stagestest.MetricValue(t, set, `earshot_pusher_requests_total{result="success"}`) >= float64(len(want)) &&
+			stagestest.MetricValue(t, set, "earshot_pusher_pending_requests") == 0 &&
 			stagestest.MetricValue(t, set, "earshot_pusher_lingering_sessions") == 0
 	})
 	got, err := record.Finished(dir)
