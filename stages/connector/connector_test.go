@@ -290,6 +290,7 @@ func TestConnectorFinalizesWhenAudioPauses(t *testing.T) {
 		paused := time.Now().Add(-100 * time.Millisecond)
 		td.Cmp(t, <-s.Controls, stages.ControlFinalize, "the audio paused with words pending")
 		td.Cmp(t, time.Since(paused), time.Second)
+		synctest.Wait() // the connector counts the Finalize once it is sent
 		td.Cmp(t, h.m.IdleFinalizes.Get(), uint64(1))
 		// Its answer covers the audio; the pause goes on: only the
 		// KeepAlive follows, once per pause.

@@ -1,5 +1,7 @@
 package pusher
 
+import "time"
+
 // audioQueue is a session's audio waiting for the pusher: chunks of mono
 // PCM16 on the capture clock, oldest first, bounded by bytes. Not safe for
 // concurrent use (the Session's mutex guards it).
@@ -9,18 +11,20 @@ type audioQueue struct {
 	cap    int
 }
 
-// audioChunk is a run of samples starting at capture index start.
+// audioChunk is a run of samples starting at capture index start; at is
+// when its first sample arrived.
 type audioChunk struct {
 	start int64
 	pcm   []byte
+	at    time.Time
 }
 
 func (c audioChunk) end() int64 { return c.start + int64(len(c.pcm)/2) }
 
-// add appends a copy of pcm (whole samples) at start, and drops the
-// oldest audio beyond the cap; it returns the capture span of what it
-// dropped (from ≥ to: nothing).
-func (q *audioQueue) add(start int64, pcm []byte) (from, to int64) {
+// add appends a copy of pcm (whole samples) at start, arrived at now, and
+// drops the oldest audio beyond the cap; it returns the capture span of
+// what it dropped (from ≥ to: nothing).
+func (q *audioQueue) add(start int64, pcm []byte, now time.Time) (from, to int64) {
 	pcm = pcm[:len(pcm)&^1]
 	if len(pcm) == 0 {
 		return 0, 0
@@ -32,7 +36,7 @@ func (q *audioQueue) add(start int64, pcm []byte) (from, to int64) {
 		// rarely copy.
 		buf := make([]byte, len(pcm), max(len(pcm), 16<<10))
 		copy(buf, pcm)
-		q.chunks = append(q.chunks, audioChunk{start: start, pcm: buf})
+		q.chunks = append(q.chunks, audioChunk{start: start, pcm: buf, at: now})
 	}
 	q.bytes += len(pcm)
 	if q.bytes <= q.cap {
@@ -52,12 +56,12 @@ func (q *audioQueue) head() int64 {
 	return q.chunks[0].start
 }
 
-// latest is the capture index past the newest sample held, 0 if empty.
-func (q *audioQueue) latest() int64 {
-	if len(q.chunks) == 0 {
-		return 0
+// dropArrivedBefore drops the chunks whose first sample arrived before
+// t.
+func (q *audioQueue) dropArrivedBefore(t time.Time) {
+	for len(q.chunks) > 0 && q.chunks[0].at.Before(t) {
+		q.dropBytes(len(q.chunks[0].pcm))
 	}
-	return q.chunks[len(q.chunks)-1].end()
 }
 
 // dropBytes drops n bytes (rounded up to whole samples) from the head.

@@ -75,9 +75,11 @@ type Config struct {
 	// processing requests (default 600000, 10 minutes); then they are
 	// given up and counted.
 	LingerMs int
-	// IdleAudioMs is how much audio outside any conversation is kept, in
-	// case the next conversation's first words, which the transcript
-	// reports late, began in it (default 10000).
+	// IdleAudioMs: audio outside any conversation is kept this long
+	// after it arrived (wall time), in case the next conversation's first
+	// words, which the transcript reports late, began in it (default
+	// 10000; a client sending faster than real time keeps more audio
+	// that long, within AudioBufferBytes).
 	IdleAudioMs int
 	// MaxFrameBytes caps one audio frame's PCM (default 256 KiB).
 	MaxFrameBytes int

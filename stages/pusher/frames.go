@@ -69,9 +69,10 @@ func (s *Session) audioFrame(c *connState) []byte {
 		s.audioDone(conv.id)
 		s.convs = s.convs[1:]
 	}
-	// No conversation: keep only the latest IdleAudioMs.
-	idle := int64(float64(s.p.cfg.IdleAudioMs) / 1000 * s.rate)
-	s.audio.dropBefore(s.audio.latest() - idle)
+	// No conversation: keep only what arrived in the last IdleAudioMs
+	// (wall time: the next conversation's first words are reported that
+	// much later, however fast the client sends).
+	s.audio.dropArrivedBefore(time.Now().Add(-time.Duration(s.p.cfg.IdleAudioMs) * time.Millisecond))
 	return nil
 }
 

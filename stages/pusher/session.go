@@ -135,7 +135,7 @@ func (s *Session) Audio(a stages.Audio) {
 		s.hasBase = true
 		s.base = float64(time.Now().UnixNano())/1e9 - float64(a.Start)/s.rate
 	}
-	from, to := s.audio.add(a.Start, a.PCM)
+	from, to := s.audio.add(a.Start, a.PCM, time.Now())
 	if to > from && len(s.convs) > 0 && to > s.convs[0].start {
 		n := to - max(from, s.convs[0].start)
 		s.st.DroppedAudioSamples += n
