@@ -57,9 +57,8 @@ func (s *session) newChains(prefix []byte) []chain {
 		// Each upstream socket carries one mono channel.
 		sc := stages.StreamConfig{SampleRateHz: s.params.SampleRateHz, Channels: 1, Language: s.params.Language}
 		deps := connector.Deps{
-			Provider: s.srv.deps.Provider, Metrics: m.connector, Logger: log,
-			Breaker: s.srv.up.breaker, Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
-			Chain: s.srv.up.chain,
+			Chain: s.srv.up.chain, Metrics: m.connector, Logger: log,
+			Budget: s.srv.up.budget, Chunks: s.srv.deps.Chunks,
 		}
 		if prefix != nil {
 			c.sw = profile.New(cfg.ProfileSwitch)

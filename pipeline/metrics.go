@@ -47,8 +47,7 @@ type serverMetrics struct {
 
 // upstream holds the process-wide protections of the upstream target.
 type upstream struct {
-	breaker *retry.Breaker // the first provider's (chain[0].Breaker)
-	budget  *retry.Budget
+	budget *retry.Budget
 	// chain is the sessions' chain of providers: the provider, then the
 	// fallbacks.
 	chain []connector.Link

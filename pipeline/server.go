@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -102,8 +103,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}, deps.Logger),
 		m: newServerMetrics(deps.Metrics, deps.Chunks),
 		up: upstream{
-			breaker: retry.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics),
-			budget:  retry.NewBudget(cfg.Budget, deps.Metrics),
+			budget: retry.NewBudget(cfg.Budget, deps.Metrics),
 		},
 		mux:      http.NewServeMux(),
 		base:     base,
@@ -123,7 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// Every session's chain: the provider, then the fallbacks, each with
 	// its breaker and price.
 	{
-		s.up.chain = []connector.Link{link(cfg, connector.Link{Provider: deps.Provider, Breaker: s.up.breaker})}
+		s.up.chain = []connector.Link{link(cfg, connector.Link{Provider: deps.Provider, Breaker: retry.NewBreaker(deps.Provider.Name(), cfg.Breaker, deps.Metrics)})}
 		seen := map[string]bool{deps.Provider.Name(): true}
 		for _, l := range deps.Fallbacks {
 			name := l.Provider.Name()
@@ -159,18 +159,15 @@ func (s *Server) Ready() error {
 	if s.draining.Load() {
 		return ErrDraining
 	}
-	reason, broken := s.up.breaker.Broken()
-	for _, l := range s.up.chain[min(1, len(s.up.chain)):] {
-		r, b := l.Breaker.Broken()
-		if !b {
+	var reasons []string
+	for _, l := range s.up.chain {
+		r, broken := l.Breaker.Broken()
+		if !broken {
 			return nil
 		}
-		reason += "; " + l.Provider.Name() + ": " + r
+		reasons = append(reasons, r)
 	}
-	if broken {
-		return fmt.Errorf("%w: %s", ErrUpstreamBroken, reason)
-	}
-	return nil
+	return fmt.Errorf("%w: %s", ErrUpstreamBroken, strings.Join(reasons, "; "))
 }
 
 // Sessions reports how many sessions are running.

@@ -72,10 +72,9 @@ func (c *Connector) links() []Link {
 // name is the current provider's Name.
 func (c *Connector) name(st *connState) string { return c.links()[st.link].Provider.Name() }
 
-// serves reports whether the current provider serves the session's
-// language.
-func (c *Connector) serves(st *connState) bool {
-	langs := c.links()[st.link].Languages
+// serves reports whether provider link serves the session's language.
+func (c *Connector) serves(link int) bool {
+	langs := c.links()[link].Languages
 	return langs == nil || slices.Contains(langs, c.sc.Language)
 }
 
@@ -105,7 +104,7 @@ func (c *Connector) moveOn(st *connState, why error) {
 func (c *Connector) connect(ctx context.Context, st *connState, delay time.Duration, reconnect bool) (stages.Stream, error) {
 	var last error
 	for {
-		if !c.serves(st) && c.canFailover(st) {
+		if !c.serves(st.link) && c.canFailover(st) {
 			st.skip = true
 			if last == nil {
 				last = fmt.Errorf("%s: language %q not served", c.name(st), c.sc.Language)

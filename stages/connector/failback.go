@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"earshot/stages"
@@ -46,7 +45,7 @@ func (c *Connector) failbackTarget(st *connState) int {
 		return -1
 	}
 	for i, l := range c.links()[:st.link] {
-		if langs := l.Languages; st.banned[i] || (langs != nil && !slices.Contains(langs, c.sc.Language)) {
+		if st.banned[i] || !c.serves(i) {
 			continue
 		}
 		if l.Breaker == nil {
