@@ -159,8 +159,9 @@ type Config struct {
 	// with an empty Pusher.URL sessions have none.
 	Pusher pusher.Config
 	// OpusDecoder decodes the sessions' Opus audio: ingest.OpusPion (the
-	// default, for "") or ingest.OpusLibopus (builds with -tags
-	// libcodecs). New fails when the build lacks it.
+	// default, for ""), ingest.OpusLibopus (builds with -tags libcodecs)
+	// or ingest.OpusAuto (libopus where the build has it). New fails
+	// when the build lacks the one named.
 	OpusDecoder ingest.OpusDecoder
 	// Gate configures every session's VAD gate. Gate.Mode is the server's
 	// default (zero: off); a session's vad_gate parameter overrides it

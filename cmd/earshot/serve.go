@@ -30,8 +30,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	pf := defineProviderFlags(fs)
 	gf := defineGateFlags(fs)
 	af := defineAuthFlags(fs)
-	opusDecoder := envString(fs, "opus-decoder", "EARSHOT_OPUS_DECODER", string(ingest.OpusPion),
-		"Opus decoder: pion (pure Go, every build) or libopus (builds with -tags libcodecs: half the CPU, packet-loss concealment)")
+	opusDecoder := envString(fs, "opus-decoder", "EARSHOT_OPUS_DECODER", string(ingest.OpusAuto),
+		"Opus decoder: auto (libopus where the build has it, else pion), pion (pure Go, every build) or "+
+			"libopus (builds with -tags libcodecs: half the CPU, packet-loss concealment)")
 	logLevel := envString(fs, "log-level", "EARSHOT_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	drainMs := envInt(fs, "drain-timeout-ms", "EARSHOT_DRAIN_TIMEOUT_MS", 10_000,
 		"on SIGTERM, how long sessions get to end before they are stopped hard")

@@ -31,7 +31,7 @@ func newDecoder(c Codec, rateHz int, opus OpusDecoder) (decoder, error) {
 	case CodecMulaw8, CodecMulaw16:
 		return mulaw{}, nil
 	case CodecOpus, CodecOpusFS320:
-		if opus == OpusLibopus {
+		if opus.Resolve() == OpusLibopus {
 			return newLibopus(rateHz)
 		}
 		return newOpus(rateHz)

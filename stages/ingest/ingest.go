@@ -19,8 +19,9 @@ type Config struct {
 	Codec Codec
 	// SampleRateHz of the session's audio, in and out.
 	SampleRateHz int
-	// Opus is the Opus decoder: OpusPion (the default, also for "") or
-	// OpusLibopus; CheckOpusDecoder tells whether the build has it.
+	// Opus is the Opus decoder: OpusPion (the default, also for ""),
+	// OpusLibopus, or OpusAuto (libopus where the build has it);
+	// CheckOpusDecoder tells whether the build has it.
 	Opus OpusDecoder
 }
 

@@ -88,7 +88,20 @@ func TestCheckOpusDecoder(t *testing.T) {
 	td.CmpNoError(t, ingest.CheckOpusDecoder(""))
 	td.CmpNoError(t, ingest.CheckOpusDecoder(ingest.OpusPion))
 	td.CmpErrorIs(t, ingest.CheckOpusDecoder("ffmpeg"), ingest.ErrNoOpusDecoder)
+	td.CmpNoError(t, ingest.CheckOpusDecoder(ingest.OpusAuto), "auto is in every build")
 	if !libopus.Available {
 		td.CmpErrorIs(t, ingest.CheckOpusDecoder(ingest.OpusLibopus), ingest.ErrNoOpusDecoder)
 	}
+}
+
+func TestOpusDecoderResolve(t *testing.T) {
+	want := ingest.OpusPion
+	if libopus.Available {
+		want = ingest.OpusLibopus
+	}
+	td.Cmp(t, ingest.OpusAuto.Resolve(), want, "auto: libopus where the build has it")
+	td.Cmp(t, ingest.OpusDecoder("").Resolve(), ingest.OpusPion, "the zero value stays pion")
+	td.Cmp(t, ingest.OpusPion.Resolve(), ingest.OpusPion)
+	td.Cmp(t, ingest.OpusLibopus.Resolve(), ingest.OpusLibopus)
+	td.Cmp(t, ingest.OpusDecoder("ffmpeg").Resolve(), ingest.OpusDecoder("ffmpeg"))
 }

@@ -11,24 +11,43 @@ import (
 type OpusDecoder string
 
 // The Opus decoders. OpusPion (github.com/pion/opus, pure Go) is in every
-// build and the default; OpusLibopus is libopus, the reference decoder,
-// through cgo in builds with -tags libcodecs: about half pion's CPU per
-// packet (bench/README.md), and it conceals a bad packet with its own
-// packet-loss concealment instead of silence.
+// build and the default of a zero Config; OpusLibopus is libopus, the
+// reference decoder, through cgo in builds with -tags libcodecs: about
+// half pion's CPU per packet (bench/README.md), and it conceals a bad
+// packet with its own packet-loss concealment instead of silence.
+// OpusAuto is libopus where the build has it and pion elsewhere (serve's
+// default).
 const (
 	OpusPion    OpusDecoder = "pion"
 	OpusLibopus OpusDecoder = "libopus"
+	OpusAuto    OpusDecoder = "auto"
 )
+
+// Resolve returns the decoder d stands for in this build: OpusAuto is
+// OpusLibopus where the build has libopus and OpusPion elsewhere, ""
+// is OpusPion; any other name is returned as it is.
+func (d OpusDecoder) Resolve() OpusDecoder {
+	switch d {
+	case "":
+		return OpusPion
+	case OpusAuto:
+		if libopus.Available {
+			return OpusLibopus
+		}
+		return OpusPion
+	}
+	return d
+}
 
 // ErrNoOpusDecoder means the Opus decoder named is unknown or not in
 // this build.
 var ErrNoOpusDecoder = errors.New("no such opus decoder")
 
 // CheckOpusDecoder reports whether d names a decoder this build has
-// ("" is OpusPion).
+// ("" is OpusPion, OpusAuto is always there).
 func CheckOpusDecoder(d OpusDecoder) error {
-	switch d {
-	case "", OpusPion:
+	switch d.Resolve() {
+	case OpusPion:
 		return nil
 	case OpusLibopus:
 		if !libopus.Available {
@@ -36,7 +55,7 @@ func CheckOpusDecoder(d OpusDecoder) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("%w: %q (pion or libopus)", ErrNoOpusDecoder, string(d))
+		return fmt.Errorf("%w: %q (auto, pion or libopus)", ErrNoOpusDecoder, string(d))
 	}
 }
 
