@@ -107,16 +107,20 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		if n > 1 {
 			ch = i + 1
 		}
-		audio := make(chan stages.Audio, depth)
 		gated := make(chan stages.Audio, depth)
 		in := ins[i]
-		goStage("ingest", ch, func(ctx context.Context) error {
+		// Decoding and gating share one goroutine: the gate is a step of
+		// the ingest's loop (a frame crosses no goroutine between them,
+		// and a session holds one goroutine and one channel fewer).
+		goStage("ingest-gate", ch, func(ctx context.Context) error {
 			if s.tap != nil {
 				defer s.tap.ingestDone()
 			}
-			return c.ing.Run(ctx, in, audio)
+			st := c.gt.Start(ctx, gated)
+			err := c.ing.RunFunc(ctx, in, st.Frame)
+			st.Close(err == nil)
+			return err
 		})
-		goStage("gate", ch, func(ctx context.Context) error { return c.gt.Run(ctx, audio, gated) })
 		up := make(chan stages.Update, depth)
 		tagChannel := func(u *stages.Update) { u.Channel = ch }
 		if c.sw == nil {

@@ -139,8 +139,19 @@ func (s *session) run(base context.Context) {
 		sinks = append(sinks, s.push)
 	}
 	goStage("fanout", 0, func(ctx context.Context) error { return fan.Run(ctx, updates, assign, sinks) })
-	goStage("writer", 0, func(ctx context.Context) error { return s.write(ctx, client) })
+	// The writer runs on this goroutine, which would otherwise only wait
+	// for the others (one goroutine and its stack fewer per session). It
+	// ends once the fan-out has closed the outbox, or on a hard stop; an
+	// error from it stops the others as a stage's error does.
+	pprof.SetGoroutineLabels(pprof.WithLabels(gctx, pprof.Labels("stage", "writer", "session", s.id)))
+	werr := s.write(gctx, client)
+	if werr != nil {
+		cancel(werr)
+	}
 	err := g.Wait()
+	if err == nil {
+		err = werr
+	}
 
 	s.closing.Wait() // a closing handshake the server started (bounded by the library)
 	_ = s.conn.CloseNow()

@@ -182,7 +182,38 @@ func (g *Gate) Stats() Stats {
 // samples is dropped. Pre-roll still held when in closes is never sent
 // (counted as held).
 func (g *Gate) Run(ctx context.Context, in <-chan stages.Audio, out chan<- stages.Audio) error {
-	defer close(out)
+	st := g.Start(ctx, out)
+	for {
+		a, ok, err := stages.Recv(ctx, in)
+		if err != nil {
+			st.Close(false)
+			return err
+		}
+		if !ok {
+			st.Close(true)
+			return nil
+		}
+		if err := st.Frame(a); err != nil {
+			st.Close(false)
+			return err
+		}
+	}
+}
+
+// Stepper is the gate driven frame by frame on its caller's goroutine,
+// instead of reading a channel of its own: the same machine as Run, for a
+// caller that produces the audio itself (the session's ingest step), so a
+// frame crosses no goroutine between decoding and gating. A Stepper owns
+// out: its sends select on ctx, and Close closes out. Not safe for
+// concurrent use; one Stepper per Gate.
+type Stepper struct {
+	r   *gateRun
+	out chan<- stages.Audio
+}
+
+// Start begins the gate's run on out (making its detector) and returns
+// its Stepper. The caller must Close it.
+func (g *Gate) Start(ctx context.Context, out chan<- stages.Audio) *Stepper {
 	g.deps.Metrics.sessions(g.mode).Inc()
 	r := g.newRun(ctx, out)
 	if g.mode != Off {
@@ -193,23 +224,30 @@ func (g *Gate) Run(ctx context.Context, in <-chan stages.Audio, out chan<- stage
 			r.det = det
 		}
 	}
-	for {
-		a, ok, err := stages.Recv(ctx, in)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			r.end()
-			return nil
-		}
-		if a.Samples() == 0 {
-			a.Release()
-			continue
-		}
-		if err := r.frame(a); err != nil {
-			return err
-		}
+	return &Stepper{r: r, out: out}
+}
+
+// Frame gates one Audio, which passes to the gate (it is released or
+// sent on). Audio with no samples is dropped. It returns ctx's error when
+// a send was cut by a hard stop; the caller then stops and Closes.
+func (s *Stepper) Frame(a stages.Audio) error {
+	if a.Samples() == 0 {
+		a.Release()
+		return nil
 	}
+	return s.r.frame(a)
+}
+
+// Close ends the run and closes out. inputEnded is the soft stop (the
+// audio ended): pre-roll still held is counted as held, never sent. After
+// a hard stop (false) the pre-roll's buffers are only given back.
+func (s *Stepper) Close(inputEnded bool) {
+	if inputEnded {
+		s.r.end()
+	} else {
+		s.r.clearPreroll()
+	}
+	close(s.out)
 }
 
 // failOpen turns the gate off for the rest of the session, loudly.

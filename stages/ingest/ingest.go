@@ -93,19 +93,35 @@ func (g *Ingest) Stats() Stats {
 // codec's decoder cannot be built, and nil when in closes.
 func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- stages.Audio) error {
 	defer close(out)
+	return g.RunFunc(ctx, in, func(a stages.Audio) error {
+		if err := stages.Send(ctx, out, a); err != nil {
+			a.Release()
+			return err
+		}
+		return nil
+	})
+}
+
+// RunFunc is Run handing each decoded Audio to emit, on RunFunc's
+// goroutine, instead of sending it on a channel: the session composes
+// ingest and gate this way (emit is the gate's Stepper.Frame), so that a
+// frame is decoded and gated without crossing goroutines. emit takes the
+// Audio over (it releases or passes on its buffer, also when it fails);
+// an error from emit ends RunFunc with that error.
+func (g *Ingest) RunFunc(ctx context.Context, in <-chan []byte, emit func(stages.Audio) error) error {
 	dec, err := newDecoder(g.cfg.Codec, g.cfg.SampleRateHz, g.cfg.Opus)
 	if err != nil {
 		return err
 	}
 	if dec == nil {
-		return g.runPCM(ctx, in, out)
+		return g.runPCM(ctx, in, emit)
 	}
 	defer dec.close()
-	return g.runDecoded(ctx, dec, in, out)
+	return g.runDecoded(ctx, dec, in, emit)
 }
 
 // runDecoded decodes each frame with dec into a pooled buffer.
-func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, out chan<- stages.Audio) error {
+func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, emit func(stages.Audio) error) error {
 	var next int64 // capture-clock index of the next sample
 	lastSamples := g.info.PacketMs * g.cfg.SampleRateHz / 1000
 	for {
@@ -144,8 +160,7 @@ func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, 
 			g.tap(a)
 		}
 		g.samples.Store(next)
-		if err := stages.Send(ctx, out, a); err != nil {
-			a.Release()
+		if err := emit(a); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,7 @@ import (
 
 // runPCM passes raw 16-bit PCM frames on, carrying a trailing half sample
 // to the next frame.
-func (g *Ingest) runPCM(ctx context.Context, in <-chan []byte, out chan<- stages.Audio) error {
+func (g *Ingest) runPCM(ctx context.Context, in <-chan []byte, emit func(stages.Audio) error) error {
 	var (
 		next  int64 // capture-clock index of the next sample
 		carry []byte
@@ -48,7 +48,7 @@ func (g *Ingest) runPCM(ctx context.Context, in <-chan []byte, out chan<- stages
 			g.tap(a)
 		}
 		g.samples.Store(next)
-		if err := stages.Send(ctx, out, a); err != nil {
+		if err := emit(a); err != nil {
 			return err
 		}
 	}
