@@ -16,13 +16,14 @@ import (
 	"earshot/stages/ingest"
 )
 
-// read is the session's only reader of the client socket. It sends binary
-// frames to frames and speaker assignments to assign (it owns both and
-// closes them on return: closing frames is the soft stop) and handles the
-// other text control messages. Any frame counts as activity. It returns
-// nil when the client leaves, and ctx's cause on a hard stop.
-func (s *session) read(ctx context.Context, frames chan<- []byte, assign chan<- stages.SpeakerAssignment) error {
-	defer close(frames)
+// read is the session's only reader of the client socket. It hands binary
+// frames to send (the readerInput's: a frame passes to it, and its error
+// ends read with that error) and speaker assignments to assign (which it
+// owns and closes on return), and handles the other text control
+// messages. Any frame counts as activity. It returns nil when the client
+// leaves (the caller then ends the input: the soft stop), and ctx's cause
+// on a hard stop.
+func (s *session) read(ctx context.Context, send func([]byte) error, assign chan<- stages.SpeakerAssignment) error {
 	defer close(assign)
 	ioCtx := context.WithoutCancel(ctx)
 	m := s.srv.m
@@ -67,7 +68,7 @@ func (s *session) read(ctx context.Context, frames chan<- []byte, assign chan<- 
 				stages.ReleaseFrame(data)
 				continue
 			}
-			if err := stages.Send(ctx, frames, data); err != nil {
+			if err := send(data); err != nil {
 				return err
 			}
 		case websocket.MessageText:
@@ -81,8 +82,10 @@ func (s *session) read(ctx context.Context, frames chan<- []byte, assign chan<- 
 // in session time (a multi-channel session's channels share it): for raw
 // PCM what its length says; for a compressed codec, whose frames' length
 // says little, what the ingest stages decoded since the last frame
-// (charged holds the samples already counted), so the pace trails by at
-// most the frames in flight between the reader and ingest.
+// (charged holds the samples already counted): in a single-channel
+// session the reader decodes each frame itself, so the pace is exact; in
+// a multi-channel one it trails by the frames in flight to the channels'
+// ingest.
 func (s *session) frameDuration(n int, charged *int64) time.Duration {
 	if s.params.Codec.Raw() {
 		return s.params.duration(n)

@@ -76,23 +76,31 @@ func (s *session) newChains(prefix []byte) []chain {
 	return chains
 }
 
-// startChains starts every chain on the reader's frames and returns the
-// channel of their updates for the fan-out. One chain reads frames
-// itself and its connector's output is the result. Several chains get
-// their frames from a demux (frames of [channel id][payload]). Several
-// connectors' updates (the channels', or a speech-profile session's main
-// and temporary sockets) are fanned in, each tagged with its channel
+// startChains starts every chain and returns the channel of their
+// updates for the fan-out, and the reader's input: where the reader puts
+// the client's binary frames. One chain decodes and gates on the reader's
+// goroutine (see readerInput). Several chains get their frames from a
+// demux (frames of [channel id][payload]) over a channel, each chain
+// decoding and gating on a goroutine of its own. Several connectors'
+// updates (the channels', or a speech-profile session's main and
+// temporary sockets) are fanned in, each tagged with its channel
 // (1-based) or as temporary; the last forwarder to finish closes the
 // fanned-in channel. The main socket's first EventPrefixDone releases
 // the switch.
-func (s *session) startChains(goStage func(string, int, func(context.Context) error), chains []chain,
-	frames chan []byte) <-chan stages.Update {
+func (s *session) startChains(goStage func(string, int, func(context.Context) error), chains []chain) (<-chan stages.Update, readerInput) {
 	depth := s.srv.cfg.ChannelDepth
 	n := len(chains)
-	ins := make([]chan []byte, n)
+	gateds := make([]chan stages.Audio, n)
+	for i := range gateds {
+		gateds[i] = make(chan stages.Audio, depth)
+	}
+	var input readerInput
 	if n == 1 {
-		ins[0] = frames
+		input = s.inlineInput(chains[0], gateds[0])
 	} else {
+		frames := make(chan []byte, depth)
+		input = chanInput(frames)
+		ins := make([]chan []byte, n)
 		outs := make([]chan<- []byte, n)
 		for i := range ins {
 			ins[i] = make(chan []byte, depth)
@@ -100,27 +108,27 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 		}
 		d := ingest.NewDemux(n, s.srv.m.ingest)
 		goStage("demux", 0, func(ctx context.Context) error { return d.Run(ctx, frames, outs) })
+		for i := range chains {
+			c, in, gated := chains[i], ins[i], gateds[i]
+			goStage("ingest-gate", i+1, func(ctx context.Context) error {
+				if s.tap != nil {
+					defer s.tap.ingestDone()
+				}
+				// Decoding and gating share one goroutine: the gate is
+				// a step of the ingest's loop.
+				st := c.gt.Start(ctx, gated)
+				err := c.ing.RunFunc(ctx, in, st.Frame)
+				st.Close(err == nil)
+				return err
+			})
+		}
 	}
 	var feeds []feed
 	for i := range chains {
-		c, ch := chains[i], 0
+		c, ch, gated := chains[i], 0, gateds[i]
 		if n > 1 {
 			ch = i + 1
 		}
-		gated := make(chan stages.Audio, depth)
-		in := ins[i]
-		// Decoding and gating share one goroutine: the gate is a step of
-		// the ingest's loop (a frame crosses no goroutine between them,
-		// and a session holds one goroutine and one channel fewer).
-		goStage("ingest-gate", ch, func(ctx context.Context) error {
-			if s.tap != nil {
-				defer s.tap.ingestDone()
-			}
-			st := c.gt.Start(ctx, gated)
-			err := c.ing.RunFunc(ctx, in, st.Frame)
-			st.Close(err == nil)
-			return err
-		})
 		up := make(chan stages.Update, depth)
 		tagChannel := func(u *stages.Update) { u.Channel = ch }
 		if c.sw == nil {
@@ -146,7 +154,7 @@ func (s *session) startChains(goStage func(string, int, func(context.Context) er
 			}},
 			feed{tempUp, func(u *stages.Update) { u.Temporary = true }})
 	}
-	return fanIn(goStage, feeds, depth)
+	return fanIn(goStage, feeds, depth), input
 }
 
 // feed is a connector's output to fan in, with how to tag its updates.

@@ -24,16 +24,20 @@ import (
 
 // session is one client WebSocket and the graph of stages serving it:
 //
-//	reader ─frames─► ingest ─audio─► gate ─gated─► connector ─updates─► fanout ─outbox─► writer
-//	   └──────────────────────────assign (speaker_assigned)──────────────────────┘
+//	reader+ingest+gate ─gated─► connector ─updates─► fanout ─outbox─► writer
+//	   └──────────────assign (speaker_assigned)──────────────┘
 //
-// A multi-channel session has one ingest → gate → connector chain per
-// channel, between a demux of the reader's frames and a fan-in of the
-// chains' updates (graph.go).
+// In a single-channel session the reader decodes and gates each frame on
+// its own goroutine (ingest's Step feeding gate's Stepper, see input.go),
+// and the writer runs on the handler's goroutine. A multi-channel session
+// has one ingest → gate → connector chain per channel, between a demux of
+// the reader's frames and a fan-in of the chains' updates (graph.go);
+// each chain decodes and gates on a goroutine of its own.
 //
 // Every stage runs under one errgroup on the session's context. The client
-// leaving closes frames (the soft stop that flows down the graph and ends
-// the upstream stream properly); cancelling the context is the hard stop.
+// leaving closes the reader's output (the soft stop that flows down the
+// graph and ends the upstream stream properly); cancelling the context is
+// the hard stop.
 type session struct {
 	srv    *Server
 	conn   *websocket.Conn
@@ -121,10 +125,18 @@ func (s *session) run(base context.Context) {
 		})
 	}
 	client := fanout.NewOutbox[stages.Message]("client", cfg.ClientOutboxSize, fanout.Disconnect, nil)
-	frames := make(chan []byte, cfg.ChannelDepth)
 	assign := make(chan stages.SpeakerAssignment, assignDepth)
-	goStage("reader", 0, func(ctx context.Context) error { return s.read(ctx, frames, assign) })
-	updates := s.startChains(goStage, chains, frames)
+	updates, input := s.startChains(goStage, chains)
+	goStage("reader", 0, func(ctx context.Context) error {
+		send, end, err := input(ctx)
+		if err == nil {
+			err = s.read(ctx, send, assign)
+		} else {
+			close(assign)
+		}
+		end(err == nil)
+		return err
+	})
 	fanCfg := cfg.Fanout
 	fanCfg.Channels = s.params.Channels
 	fanCfg.Profile = prefix != nil

@@ -109,21 +109,11 @@ func (g *Ingest) Run(ctx context.Context, in <-chan []byte, out chan<- stages.Au
 // Audio over (it releases or passes on its buffer, also when it fails);
 // an error from emit ends RunFunc with that error.
 func (g *Ingest) RunFunc(ctx context.Context, in <-chan []byte, emit func(stages.Audio) error) error {
-	dec, err := newDecoder(g.cfg.Codec, g.cfg.SampleRateHz, g.cfg.Opus)
+	st, err := g.Start(emit)
 	if err != nil {
 		return err
 	}
-	if dec == nil {
-		return g.runPCM(ctx, in, emit)
-	}
-	defer dec.close()
-	return g.runDecoded(ctx, dec, in, emit)
-}
-
-// runDecoded decodes each frame with dec into a pooled buffer.
-func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, emit func(stages.Audio) error) error {
-	var next int64 // capture-clock index of the next sample
-	lastSamples := g.info.PacketMs * g.cfg.SampleRateHz / 1000
+	defer st.Close()
 	for {
 		frame, ok, err := stages.Recv(ctx, in)
 		if err != nil {
@@ -132,36 +122,9 @@ func (g *Ingest) runDecoded(ctx context.Context, dec decoder, in <-chan []byte, 
 		if !ok {
 			return nil
 		}
-		if len(frame) < MinAudioFrameBytes {
-			stages.ReleaseFrame(frame)
-			continue
-		}
-		g.packets.Add(1)
-		pcm, concealed, err := dec.decode(stages.NewFrame(), frame)
-		stages.ReleaseFrame(frame)
-		if err != nil {
-			g.errs.Add(1)
-			g.m.decodeError(g.cfg.Codec)
-			if concealed == 0 {
-				pcm = appendSilence(pcm, lastSamples)
-				concealed = lastSamples
-			}
-			g.concealed.Add(int64(concealed))
-		} else if n := len(pcm) / 2; n > 0 && g.info.PacketMs > 0 {
-			lastSamples = n
-		}
-		if len(pcm) == 0 { // e.g. the first bytes of an ADTS frame
-			stages.ReleaseFrame(pcm)
-			continue
-		}
-		a := stages.Audio{PCM: pcm, Start: next, SampleRateHz: g.cfg.SampleRateHz, Pooled: true}
-		next = a.End()
-		if g.tap != nil {
-			g.tap(a)
-		}
-		g.samples.Store(next)
-		if err := emit(a); err != nil {
+		if err := st.Frame(frame); err != nil {
 			return err
 		}
 	}
 }
+
