@@ -147,3 +147,12 @@ func failoverDue(dctx context.Context, err error) error {
 	}
 	return err
 }
+
+// messageMaxSamples is MessageMaxMs in samples of the stream's rate, 0
+// when messages are never coalesced.
+func (c *Connector) messageMaxSamples() int64 {
+	if c.cfg.MessageMaxMs <= 0 {
+		return 0
+	}
+	return int64(c.cfg.MessageMaxMs) * int64(c.sc.SampleRateHz) / 1000
+}

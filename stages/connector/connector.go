@@ -84,6 +84,14 @@ type Config struct {
 	// the replay ring re-sending what no final covered. Default
 	// DefaultFailbackCheckMs; negative: never fail back.
 	FailbackCheckMs int
+	// MessageMaxMs bounds the audio of one upstream message when frames
+	// have queued up: a replay, a backlog left by a dial or the pace, or
+	// frames that waited for the connector's goroutine under load go out
+	// several frames to a message rather than one write each; a frame
+	// that arrives alone still goes alone, at once. Default 250
+	// (Deepgram's largest recommended message); negative: one frame per
+	// message always.
+	MessageMaxMs int
 }
 
 // Defaults of Config.
@@ -96,6 +104,7 @@ const (
 	DefaultFinalizeIdleMs  = 1000
 	// DefaultFinalizeSilenceMs is 300 ms: Deepgram's endpointing=300.
 	DefaultFinalizeSilenceMs = 300
+	DefaultMessageMaxMs      = 250
 )
 
 // unlimitedAttempts stands for "keep trying while the client is there".
@@ -115,6 +124,7 @@ func (c Config) withDefaults() Config {
 	stages.DefaultOrOff(&c.FailoverAfterMs, DefaultFailoverAfterMs)
 	stages.DefaultOrOff(&c.MaxFailovers, DefaultMaxFailovers)
 	stages.DefaultOrOff(&c.FailbackCheckMs, DefaultFailbackCheckMs)
+	stages.DefaultOrOff(&c.MessageMaxMs, DefaultMessageMaxMs)
 	c.MaxFailovers = max(c.MaxFailovers, 0)
 	return c
 }

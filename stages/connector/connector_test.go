@@ -54,6 +54,11 @@ func startConnectorWith(t *testing.T, ctx context.Context, cfg connector.Config,
 	if edit != nil {
 		edit(&deps)
 	}
+	if cfg.MessageMaxMs == 0 {
+		// One frame per message, so that tests can follow each frame;
+		// coalesce_test.go sets MessageMaxMs to test coalescing.
+		cfg.MessageMaxMs = -1
+	}
 	c := connector.New(cfg, stages.StreamConfig{SampleRateHz: rate, Channels: 1, Language: "en"}, deps)
 	go func() { h.err <- c.Run(ctx, h.in, h.out) }()
 	return h

@@ -162,6 +162,9 @@ func (r *replayRing) next() (stages.Audio, bool) {
 	return stages.Audio{PCM: r.bytes.read(e.off, 2*e.samples), Start: e.start}, true
 }
 
+// unsent is how many entries next has yet to return.
+func (r *replayRing) unsent() int { return len(r.q) - r.sent }
+
 // unsend marks the audio last returned by next as not sent (its send
 // failed).
 func (r *replayRing) unsend() {

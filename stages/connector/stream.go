@@ -93,6 +93,10 @@ type streamRun struct {
 	// timer was armed.
 	held      bool
 	idleTimer *time.Timer
+	// Coalescing (sendNext): the entries of the message being sent, and
+	// the buffer their audio is copied into.
+	batch []stages.Audio
+	msg   []byte
 }
 
 // open starts the receiver of s and the loop's timers.
@@ -188,13 +192,23 @@ func (r *streamRun) loop(ctx context.Context) error {
 // audio takes a frame from the input into the ring and sends it, with the
 // Finalize the gate's silence calls for at its point.
 func (r *streamRun) audio(a stages.Audio) error {
-	r.holding(a)
-	took, err := r.st.take(a, func() error {
-		if err := r.flush(); err != nil {
-			return err
+	took, err := r.take(a)
+	// Frames that queued up behind a (they waited for this goroutine)
+	// join it before the flush, which sends them as one message.
+	for n := 0; err == nil && n < maxDrain; n++ {
+		var b stages.Audio
+		var ok bool
+		select {
+		case b, ok = <-r.st.in:
+		default:
 		}
-		return r.finalize(finalizeSilence)
-	})
+		if !ok { // nothing waiting, or the input closed: loop sees that
+			break
+		}
+		var t bool
+		t, err = r.take(b)
+		took = took || t
+	}
 	if err != nil || !took {
 		return err
 	}
@@ -203,6 +217,23 @@ func (r *streamRun) audio(a stages.Audio) error {
 	}
 	r.sent()
 	return nil
+}
+
+// maxDrain bounds the frames audio takes from the input beyond the one it
+// was given, so that the loop's timers are not starved by a long backlog.
+const maxDrain = 16
+
+// take puts a in the ring (or lets the silence logic hold it), flushing
+// and finalizing first when the gate's silence makes a Finalize due; it
+// reports whether a went into the ring.
+func (r *streamRun) take(a stages.Audio) (bool, error) {
+	r.holding(a)
+	return r.st.take(a, func() error {
+		if err := r.flush(); err != nil {
+			return err
+		}
+		return r.finalize(finalizeSilence)
+	})
 }
 
 // sent restarts the timers that watch the audio sent.
@@ -214,26 +245,71 @@ func (r *streamRun) sent() {
 
 // flush sends what the ring has not sent on this stream yet, within the
 // provider's pace if it has one (the rest when the pace timer fires).
+// Audio that has queued in the ring goes in messages of up to
+// MessageMaxMs (see sendNext).
 func (r *streamRun) flush() error {
 	r.st.ring.ack(r.rx.acked.Load())
 	for {
-		a, ok := r.st.ring.next()
-		if !ok {
-			return nil
+		more, err := r.sendNext()
+		if err != nil || !more {
+			return err
 		}
-		if wait := r.paceWait(a.Samples()); wait > 0 {
-			r.st.ring.unsend()
-			r.paceTimer.Reset(wait)
-			return nil
-		}
-		r.paced += a.Samples()
-		if err := r.s.SendAudio(r.ioCtx, a.PCM); err != nil {
-			r.st.ring.unsend()
-			return r.sendFailed(err)
-		}
-		r.rx.clock.Sent(a)
-		r.c.sentAudio(r.link, a.Samples())
 	}
+}
+
+// sendNext sends the oldest audio not sent on this stream in one message:
+// that entry of the ring alone when nothing follows it (no copy), else
+// with the entries after it, copied together, up to MessageMaxMs of audio
+// and what the pace allows. It reports whether it sent anything.
+func (r *streamRun) sendNext() (bool, error) {
+	ring := r.st.ring
+	a, ok := ring.next()
+	if !ok {
+		return false, nil
+	}
+	if wait := r.paceWait(a.Samples()); wait > 0 {
+		ring.unsend()
+		r.paceTimer.Reset(wait)
+		return false, nil
+	}
+	r.batch = append(r.batch[:0], a)
+	msg, total := a.PCM, a.Samples()
+	if maxN := r.c.messageMaxSamples(); maxN > 0 && ring.unsent() > 0 {
+		// a.PCM is valid only until the ring's next call: copy first.
+		r.msg = append(r.msg[:0], a.PCM...)
+		for total < maxN {
+			b, ok := ring.next()
+			if !ok {
+				break
+			}
+			if total+b.Samples() > maxN || r.paceWait(total+b.Samples()) > 0 {
+				ring.unsend()
+				break
+			}
+			r.msg = append(r.msg, b.PCM...)
+			r.batch = append(r.batch, b)
+			total += b.Samples()
+		}
+		msg = r.msg
+	}
+	// The clock learns of the audio before the provider gets it: a fast
+	// provider (an in-process one, or a test's) may answer before
+	// SendAudio returns, and its words must map onto this audio's capture
+	// times, not onto a clock without it (where a replay's words would
+	// look like the earlier stream's and be dropped). A failed send ends
+	// the stream, and its clock with it.
+	for _, b := range r.batch {
+		r.rx.clock.Sent(b) // only b's Start and length are read
+	}
+	r.paced += total
+	if err := r.s.SendAudio(r.ioCtx, msg); err != nil {
+		for range r.batch {
+			ring.unsend()
+		}
+		return false, r.sendFailed(err)
+	}
+	r.c.sentAudio(r.link, total)
+	return true, nil
 }
 
 // paceWait is how long until the provider's pace lets n more samples go
