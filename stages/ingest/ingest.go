@@ -127,4 +127,3 @@ func (g *Ingest) RunFunc(ctx context.Context, in <-chan []byte, emit func(stages
 		}
 	}
 }
-
