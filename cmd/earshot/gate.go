@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"earshot/stages"
 	"earshot/stages/connector"
 	"earshot/stages/gate"
@@ -20,6 +22,8 @@ type gateFlags struct {
 	prerollMs  *int
 	hangoverMs *int
 	finalizeMs *int
+	batch      *int
+	batchWait  *int
 }
 
 // defineGateFlags defines the gate flags on fs.
@@ -40,6 +44,10 @@ func defineGateFlags(fs *flag.FlagSet) *gateFlags {
 			"silence after speech still sent before the gate holds audio back"),
 		finalizeMs: envInt(fs, "vad-finalize-silence-ms", "EARSHOT_VAD_FINALIZE_SILENCE_MS", connector.DefaultFinalizeSilenceMs,
 			"silence after speech (as the active gate marks it) after which the upstream is asked to finalize the utterance; negative: never"),
+		batch: envInt(fs, "vad-batch", "EARSHOT_VAD_BATCH", silero.DefaultMaxBatch,
+			fmt.Sprintf("most VAD windows of all sessions run together as one batch by the process-wide detector, which reads the model's weights once per batch (at most %d); 0 or 1: every session runs its own detector, unbatched", silero.MaxBatchLimit)),
+		batchWait: envInt(fs, "vad-batch-wait-ms", "EARSHOT_VAD_BATCH_WAIT_MS", silero.DefaultMaxWaitMs,
+			"longest a VAD window waits for others to join its batch: the gate's decision comes at most this plus the batch's compute later; 0 or negative: no wait, a batch is what is queued"),
 	}
 }
 
@@ -47,32 +55,46 @@ func defineGateFlags(fs *flag.FlagSet) *gateFlags {
 // otherwise.
 const defaultGateMode = gate.Active
 
-// config returns the gate configuration and the detector factory: nil when
-// the mode is off, or when the model cannot be loaded and --vad-optional
-// lets the gate run off. A bad mode or value, or a model that cannot be
+// config returns the gate configuration, the detector factory and the
+// func that stops the detectors (never nil; call it once the sessions are
+// gone). The factory is nil when the mode is off, or when the model
+// cannot be loaded and --vad-optional lets the gate run off. With
+// --vad-batch above 1 it is a process-wide silero.Batcher's, whose
+// metrics go to set. A bad mode or value, or a model that cannot be
 // loaded, is an error naming what to fix.
-func (f *gateFlags) config(log *slog.Logger) (gate.Config, stages.DetectorFactory, error) {
+func (f *gateFlags) config(log *slog.Logger, set *metrics.Set) (gate.Config, stages.DetectorFactory, func(), error) {
+	none := func() {}
 	mode, err := gate.ParseMode(*f.mode)
 	if err != nil {
-		return gate.Config{}, nil, fmt.Errorf("--vad-gate: %w", err)
+		return gate.Config{}, nil, none, fmt.Errorf("--vad-gate: %w", err)
 	}
 	cfg := gate.Config{Mode: mode, Threshold: *f.threshold, PrerollMs: *f.prerollMs,
 		HangoverMs: *f.hangoverMs}
 	if err := cfg.Validate(); err != nil {
-		return cfg, nil, err
+		return cfg, nil, none, err
+	}
+	if *f.batch < 0 || *f.batch > silero.MaxBatchLimit {
+		return cfg, nil, none, fmt.Errorf("--vad-batch %d: want 0 to %d", *f.batch, silero.MaxBatchLimit)
 	}
 	if mode == gate.Off {
-		return cfg, nil, nil
+		return cfg, nil, none, nil
 	}
 	m, err := silero.Load(*f.model)
 	switch {
+	case err == nil && *f.batch <= 1:
+		return cfg, silero.Detectors(m), none, nil
 	case err == nil:
-		return cfg, silero.Detectors(m), nil
+		wait := *f.batchWait
+		if wait <= 0 {
+			wait = -1 // silero's "no wait"
+		}
+		b := silero.NewBatcher(m, silero.BatchConfig{MaxBatch: *f.batch, MaxWaitMs: wait}, silero.BatchDeps{Metrics: set})
+		return cfg, b.Detectors(), b.Close, nil
 	case *f.optional:
 		log.Error("VAD model unavailable: the gate is OFF, every second of audio goes upstream", "model", *f.model, "err", err)
 		cfg.Mode = gate.Off
-		return cfg, nil, nil
+		return cfg, nil, none, nil
 	default:
-		return cfg, nil, fmt.Errorf("--vad-gate %s: %w (or --vad-gate off, or --vad-optional to serve without it)", mode, err)
+		return cfg, nil, none, fmt.Errorf("--vad-gate %s: %w (or --vad-gate off, or --vad-optional to serve without it)", mode, err)
 	}
 }

@@ -105,10 +105,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("no client keys: set EARSHOT_API_KEYS (comma-separated), or --auth-issuer for signed tokens")
 	}
 
-	gateCfg, newDetector, err := gf.config(log)
+	set := metrics.NewSet()
+	gateCfg, newDetector, stopVAD, err := gf.config(log, set)
 	if err != nil {
 		return err
 	}
+	// On every return, after the sessions are gone (the drain below waits
+	// for them; sessions still running on an early return fail open).
+	defer stopVAD()
 	chain, err := pf.newProviders(log)
 	defer func() {
 		for _, p := range chain {
@@ -119,7 +123,6 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	provider := chain[0]
-	set := metrics.NewSet()
 	var fallbacks []connector.Link
 	for i, p := range chain {
 		if p.register != nil {
@@ -197,6 +200,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("http limits", "max_conns", conns, "idle_timeout_ms", *httpIdleMs, "read_timeout_ms", *httpReadMs, "write_timeout_ms", *writeTimeout)
 	log.Info("vad gate", "mode", gateCfg.Mode, "threshold", gateCfg.Threshold, "preroll_ms", gateCfg.PrerollMs,
 		"hangover_ms", gateCfg.HangoverMs, "finalize_silence_ms", *gf.finalizeMs)
+	if newDetector != nil {
+		log.Info("vad detector", "batch", *gf.batch, "batch_wait_ms", *gf.batchWait)
+	}
 
 	if *debugAddr != "" {
 		stopDebug, err := serveDebug(*debugAddr, log)
@@ -216,7 +222,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("draining", "timeout_ms", *drainMs)
 	dctx, cancel := context.WithTimeout(context.Background(), time.Duration(*drainMs)*time.Millisecond)
 	defer cancel()
-	drainErr := srv.Shutdown(dctx)
+	drainErr := srv.Shutdown(dctx) // returns once every session has ended
+	stopVAD()
 	if err := hs.Shutdown(dctx); err != nil && drainErr == nil {
 		drainErr = err
 	}

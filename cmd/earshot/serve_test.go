@@ -56,7 +56,7 @@ func TestServeUnknownOpusDecoder(t *testing.T) {
 	var stderr bytes.Buffer
 	err := runServe(context.Background(), []string{"--opus-decoder", "ffmpeg", "--vad-gate", "off"}, &stderr)
 	td.CmpErrorIs(t, err, ingest.ErrNoOpusDecoder)
-	td.Cmp(t, err, td.String(`no such opus decoder: "ffmpeg" (pion or libopus)`))
+	td.Cmp(t, err, td.String(`no such opus decoder: "ffmpeg" (auto, pion or libopus)`))
 }
 
 func TestServeAutoUsesDeepgramWithAKey(t *testing.T) {
@@ -106,4 +106,14 @@ func TestServeGate(t *testing.T) {
 
 	err = runServe(context.Background(), []string{"--vad-gate", "loud"}, &stderr)
 	td.CmpErrorIs(t, err, gate.ErrConfig)
+}
+
+func TestServeVADBatchOutOfRange(t *testing.T) {
+	t.Setenv("EARSHOT_API_KEYS", "k")
+	t.Setenv("DEEPGRAM_API_KEY", "x")
+	for _, n := range []string{"-1", "1025"} {
+		var stderr bytes.Buffer
+		err := runServe(context.Background(), []string{"--vad-batch", n}, &stderr)
+		td.Cmp(t, err, td.String("--vad-batch "+n+": want 0 to 1024"))
+	}
 }

@@ -9,8 +9,9 @@
 // then-branch is the 16 kHz network and whose else-branch is the 8 kHz one.
 //
 // One Model (about 2.2 MB of weights) serves any number of Streams; a
-// Stream (13.6 KB, all inline: no allocation per chunk) carries one audio
-// stream's context and LSTM state:
+// Stream (1.3 KB, inline; the scratch of a chunk belongs to whoever runs
+// it: no allocation per chunk) carries one audio stream's context and
+// LSTM state:
 //
 //	m, err := silero.Load(silero.ModelPath())
 //	s, err := m.NewStream(16000)
@@ -29,9 +30,19 @@
 // probability (fixtures/vad holds its golden outputs, made by
 // scripts/make-vad-golden.sh).
 //
-// Every layer after the STFT is a matrix-vector product over weights laid
-// out at Load (the convolutions through im2col vectors, keeping only the
-// taps that see data). On amd64 with AVX2 and FMA these run in a small Go
-// assembly kernel (no cgo); elsewhere, or built with -tags purego, in pure
-// Go, about four times slower.
+// Every layer after the STFT is a matrix product over weights laid out at
+// Load (the convolutions through im2col vectors, keeping only the taps
+// that see data), done over a batch of chunks: a chunk's four STFT frames
+// for the first layer, and with a Batcher the chunks of many Streams, so
+// that the 880 KB of weights a chunk needs are read from memory once per
+// batch. Each chunk's vectors are computed exactly as alone, so results do
+// not depend on the batch, to the bit. On amd64 with AVX2 and FMA the
+// products run in small Go assembly kernels (no cgo); elsewhere, or built
+// with -tags purego, in pure Go, about five times slower.
+//
+// A server runs one Batcher for all its sessions: each session's detector
+// (Batcher.Detectors) submits its window and waits; the worker runs a
+// batch when it holds BatchConfig.MaxBatch windows or its first one has
+// waited MaxWaitMs. Detectors is the unbatched alternative: every session
+// runs its own Stream.
 package silero

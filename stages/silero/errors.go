@@ -20,6 +20,14 @@ var (
 	// ErrSampleRate means NewStream got a rate other than 8000 or 16000
 	// Hz; resampling is the caller's job.
 	ErrSampleRate = errors.New("silero runs at 8000 or 16000 Hz only")
+	// ErrClosed means the Batcher was closed: its detectors fail at once.
+	ErrClosed = errors.New("silero batcher closed")
+	// ErrBatchPanic means the batch a chunk ran in panicked (recovered:
+	// the Batcher goes on, every chunk of that batch gets the error).
+	ErrBatchPanic = errors.New("silero batch panicked")
+	// ErrWindow means a detector got a window of another size than its
+	// WindowSamples.
+	ErrWindow = errors.New("silero window size")
 )
 
 // badModel wraps ErrBadModel with a formatted detail.

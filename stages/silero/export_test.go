@@ -72,3 +72,31 @@ func UseKernel(name string) (restore func()) {
 
 // Sigmoids runs the kernel's sigmoids on x in place.
 func Sigmoids(x []float32, scale [4]float32) { sigmoids(x, &scale) }
+
+// MatVec and MatMat expose the kernels that UseKernel selects.
+var (
+	MatVec = matVec
+	MatMat = matMat
+)
+
+// Batch exposes the batched run of the network to the black-box tests
+// and benchmarks.
+type Batch struct{ b *batch }
+
+// NewBatch returns a Batch for at most capacity chunks.
+func NewBatch(capacity int) *Batch { return &Batch{b: newBatch(capacity)} }
+
+// Run computes chunks[i] on streams[i] (all at one rate, each once) as one
+// batch, into probs[i].
+func (b *Batch) Run(streams []*Stream, chunks [][]float32, probs []float32) {
+	for i, s := range streams {
+		b.b.add(s, chunks[i])
+	}
+	b.b.run()
+	copy(probs, b.b.probs)
+	b.b.reset()
+}
+
+// SetRunHook makes bt call hook at the start of every batch run, with
+// its number of chunks. Call it before the first chunk.
+func SetRunHook(bt *Batcher, hook func(chunks int)) { bt.hook = hook }

@@ -13,6 +13,33 @@ func checkMatVec(w, b, x, y []float32) {
 	}
 }
 
+// checkMatMat panics unless the matMat arguments fit (the rules of
+// checkMatVec for every vector, strides at least a vector); it reports
+// whether there is any vector to compute.
+func checkMatMat(w, b, x, y []float32, n, xStride, yStride int) bool {
+	if n <= 0 {
+		return false
+	}
+	rows := len(b)
+	if rows == 0 || rows%(2*rowBlock) != 0 || len(w)%rows != 0 {
+		panic("silero: matMat sizes")
+	}
+	cols := len(w) / rows
+	if cols == 0 || cols%4 != 0 || xStride < cols || yStride < rows ||
+		len(x) < (n-1)*xStride+cols || len(y) < (n-1)*yStride+rows {
+		panic("silero: matMat sizes")
+	}
+	return true
+}
+
+// matMatGo is matMat in pure Go: matVecGo on each vector.
+func matMatGo(w, b, x, y []float32, n, xStride, yStride int) {
+	rows, cols := len(b), len(w)/len(b)
+	for j := range n {
+		matVecGo(w, b, x[j*xStride:j*xStride+cols], y[j*yStride:j*yStride+rows])
+	}
+}
+
 // matVecGo computes y = W·x + b for W laid out by blockRows, in pure Go:
 // each block of 8 rows in two halves of 4, 4 columns per step, so that
 // every accumulator gets one addition of four products per step.

@@ -30,6 +30,27 @@ func matVec(w, b, x, y []float32) {
 	matVecGo(w, b, x, y)
 }
 
+// blockMatMatAVX2 is matMat for blocks (even) 8-row blocks of cols columns
+// (a multiple of 4) on n vectors (positive), strides in floats, in
+// matmat_amd64.s.
+//
+//go:noescape
+func blockMatMatAVX2(w, b, x, y *float32, blocks, cols, n, xStride, yStride int)
+
+// matMat computes y_j = W·x_j + b for the n vectors x_j = x[j*xStride:]
+// into y_j = y[j*yStride:], W laid out by blockRows with len(b) rows and
+// len(w)/len(b) columns. Every y_j is bit-identical to matVec on x_j.
+func matMat(w, b, x, y []float32, n, xStride, yStride int) {
+	if !checkMatMat(w, b, x, y, n, xStride, yStride) {
+		return
+	}
+	if useAVX2 {
+		blockMatMatAVX2(&w[0], &b[0], &x[0], &y[0], len(b)/rowBlock, len(w)/len(b), n, xStride, yStride)
+		return
+	}
+	matMatGo(w, b, x, y, n, xStride, yStride)
+}
+
 // sigmoidsAVX2 is sigmoidsGo on n values (a multiple of 8), in
 // sigmoid_amd64.s.
 //
