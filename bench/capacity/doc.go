@@ -6,6 +6,7 @@
 //
 //	go run ./bench/capacity            # the whole run: about 9 minutes here
 //	go run ./bench/capacity -h         # levels, window, memory runs
+//	go run ./bench/capacity compare -before a.json -after b.json
 //
 // It first waits (at most -quiet-wait, 10 minutes) for the 1-minute load
 // average to fall below -quiet-load (0.5): other work on the machine's
@@ -65,9 +66,42 @@
 // pace: it forwards bytes. The harness builds earshot with its own build
 // tags (go run -tags libcodecs ./bench/capacity builds earshot with
 // libcodecs), and stops at start-up when this build cannot decode the
-// codec. With a device codec the client → upstream frame latency is not
-// measured (see Latency added); the plot is then not copied to
-// bench/capacity.png unless -png is given.
+// codec. With a device codec the client → upstream frame latency is
+// measured from the Results' arrival words (see Latency added); the plot
+// is then not copied to bench/capacity.png unless -png is given.
+//
+// # Several framings, labels, compare
+//
+// -framings runs every configuration of -configs at every framing listed,
+// in order, in one invocation (the memory runs once, at the first): e.g.
+// -framings pcm16:100,opus_fs320,opus, a framing being a -codec and, for
+// pcm16 and pcm8, ":<frame ms>" (100 when left out). It replaces -codec
+// and -frame-ms (giving both is an error); without it the run has the one
+// framing of -codec and -frame-ms, and its tables are those of the first
+// runs. Each framing searches -levels (gate off, the relay) and
+// -gate-levels (gate on) unless -framing-levels or -framing-gate-levels
+// give it its own: "<framing>=<levels>" separated by semicolons, e.g.
+// -framing-levels 'opus_fs320=50,100,150;opus=25,50,75' (pcm16 alone is
+// pcm16:100). Every framing is encoded at start-up, so a framing this
+// build cannot send stops the run before anything ran. One JSON holds the
+// whole run: each run names its framing ("framing"), "framings" lists
+// them with their levels, and "by_framing" is the capacity of each
+// framing (largest passing sessions gate off, gate on and relay, the
+// CPU-ms per audio-second there, and gate off ÷ relay CPU at one level
+// both ran: the largest passing gate-off level). With several framings
+// every table row starts with its framing, a table of the capacity by
+// framing follows the summary, and the plot has two panels (frame p99,
+// result p99) with a line per framing and configuration.
+//
+// -label names the run (e.g. the earshot build measured with -earshot): it
+// is in the JSON ("label"), above the tables and in the plot's legend.
+// `capacity compare -before a.json -after b.json [more.json ...]` (or the
+// files alone, in order) prints markdown tables of two or more runs: the
+// largest passing sessions by framing and configuration, and every level
+// (sessions, frame p99, result p99, CPU-ms per audio-second, pass) with a
+// group of columns per run, named by its label (or its file name), and
+// with two runs the CPU after ÷ before. It reads the JSON of earlier
+// harnesses too (their runs named by codec and frame).
 //
 // -channels N (1 by default, at most 8) makes every session a
 // multi-channel one: the listen URL says channels=N, and each frame time
@@ -98,9 +132,10 @@
 //
 // # Latency added
 //
-// All processes share the wall clock. Client → upstream: the load
-// generator stamps each frame's send time into it (see stamp); the
-// upstream subtracts it from the frame's arrival. Upstream → client: the
+// All processes share the wall clock. Client → upstream, raw PCM: the
+// load generator stamps each frame's send time into it (see stamp); the
+// upstream subtracts it from the frame's arrival (every frame is
+// measured). Device codecs: see Arrival words below. Upstream → client: the
 // upstream sends a final Results every second of audio frames it receives
 // (10 frames of 100 ms, 50 of 20 ms) whose one word is its own send time; the client subtracts it from the arrival of the
 // text frame that first carries the word (a segment, or for the relay the
@@ -116,12 +151,43 @@
 // The stamp rides in the low bytes of PCM samples, so it reaches the
 // upstream only when the frames are raw PCM. A lossy codec's decoder does
 // not bring those bits through (and the relay forwards the packets
-// untouched), so with a device codec the frames carry no stamp: the
-// client → upstream latency is not measured (shown as "–"), nor the gate's
-// pre-roll apart, and "every frame reaches the upstream" is checked over
-// the whole run (binary messages sent against received; the gateway sends
-// one decoded message upstream per packet). The result latency does not
-// depend on the audio and is measured for every codec.
+// untouched), so with a device codec the frames carry no stamp, and
+// "every frame reaches the upstream" is checked over the whole run
+// (binary messages sent against received; the gateway sends one decoded
+// message upstream per packet). The result latency does not depend on the
+// audio and is measured for every codec.
+//
+// # Arrival words
+//
+// Every periodic Results' word also carries, right after the send time,
+// the arrival time at the upstream of the last audio frame it covers
+// ("t<19 digits>a<19 digits>"; "p" instead of "a" when that frame was the
+// gate's pre-roll, see upstreamConfig.PrerollMs): one word, so the gateway
+// handles as many words as before. The word ends where that frame ends on
+// the stream's clock; the gateway's segment carrying it ends there on the
+// session's capture clock (it maps the stream's time back across what the
+// gate held), and the relay's Results itself does. The load generator
+// records every frame's send time in a ring by frame number (no
+// allocation per frame); when a session ends, each sample's segment end is
+// mapped to the frame whose end it is (frame end/duration − 1, a segment
+// end within 1 ms after a boundary being the frame before it, for the
+// gateway's rounding to whole milliseconds) and the frame latency is the
+// arrival less that frame's send time: one sample per Results and session,
+// enough for a p99 over the window. The gateway counts segment times from
+// its conversation's origin, the start of its first word, which the
+// upstream puts at the stream's start: with the gate off that is capture
+// 0; with the gate active it is where the gate first opened, less its
+// pre-roll, which the load generator does not know, so it calibrates it
+// per session and conversation (the latest origin at which no sample's
+// frame was sent after the sample arrived: exact as soon as one sample of
+// the session has a latency under one frame's duration; see arrival.go).
+// Runs record the method (frame_method: stamp or arrival), where the
+// segment times counted from (frame_origin), the arrival method's
+// figures whatever the method (frame_arrival_latency: with raw PCM, a
+// check of the method against the stamps), the conversations whose known
+// origin (relay, gate off) the calibration contradicted
+// (frame_origin_mismatches) and the samples not mapped
+// (frame_arrival_unresolved). The tables mark arrival figures with "*".
 //
 // # Pass
 //
@@ -129,7 +195,8 @@
 // is sent more than -max-late (200 ms) behind its schedule, every frame
 // sent reaches the upstream (gate off, relay), each session has exactly one
 // upstream stream, and the p99 added latency is under -target (20 ms) in
-// both directions (the result direction only, with a device codec). The search tries -levels in order until one fails, then
+// both directions (with a device codec, the frame direction from the
+// arrival words). The search tries -levels in order until one fails, then
 // bisects once between the last pass and the first failure. The relay runs
 // at every level the gateway with the gate off runs.
 //
@@ -154,7 +221,8 @@
 //
 // bench/out/capacity-<time>.json (and capacity.json, capacity.md with the
 // tables), and the plot bench/out/capacity.png, copied to
-// bench/capacity.png. The plot is drawn by bench/capacity/plot, a nested
+// bench/capacity.png (only for the one framing pcm16:100, unless -png
+// is given). The plot is drawn by bench/capacity/plot, a nested
 // module (so that gonum.org/v1/plot stays out of earshot's go.mod), with
 // `go run`.
 package main

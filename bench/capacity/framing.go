@@ -28,9 +28,11 @@ type framing struct {
 	LoopFrames     int     `json:"loop_frames"`
 	MeanFrameBytes float64 `json:"mean_frame_bytes"`
 	// Stamped: the frames are raw PCM and carry a stamp (see stamp), so
-	// the client → upstream latency is measured. Encoded frames carry
-	// none: a lossy codec does not bring the stamp's bits through the
-	// gateway's decoder, and the relay forwards the packets untouched.
+	// the client → upstream latency of every frame is measured. Encoded
+	// frames carry none: a lossy codec does not bring the stamp's bits
+	// through the gateway's decoder, and the relay forwards the packets
+	// untouched; their latency is measured from the Results' arrival
+	// words instead (see arrival.go).
 	Stamped bool `json:"stamped"`
 	// Source says what made the frames.
 	Source string `json:"source"`
@@ -103,6 +105,9 @@ func (fr *framing) finish() (*framing, error) {
 	fr.FramesPerSec = float64(time.Second) / float64(fr.Dur)
 	return fr, nil
 }
+
+// samples is how many 16 kHz samples one frame of fr lasts.
+func (fr *framing) samples() int { return int(fr.Dur * sampleRate / time.Second) }
 
 // isDefault reports whether fr is the harness's first framing: pcm16 in
 // 100 ms frames (the README's plot is of that one).
@@ -230,11 +235,11 @@ func planPackets(pkts [][]byte, packetMs int, plan []int) ([][]byte, error) {
 
 // sentence describes fr for the progress output and the tables.
 func (fr *framing) sentence() string {
-	stamp := "each frame stamped (client → upstream latency measured)"
+	stamp := "each frame stamped (client → upstream latency of every frame measured)"
 	if !fr.Stamped {
-		stamp = "frames not stamped: the client → upstream frame latency is not measured " +
-			"(the stamp rides in PCM samples, which a lossy codec does not carry through the gateway's decoder); " +
-			"the upstream → client result latency is"
+		stamp = "frames not stamped (the stamp rides in PCM samples, which a lossy codec does not carry through the " +
+			"gateway's decoder): the client → upstream latency is measured from the Results' arrival words, one sample " +
+			"per Results and session"
 	}
 	return fmt.Sprintf("codec=%s, %g ms frames, %g frames/s, %d frames a loop, %.0f bytes a frame on average; %s; %s.",
 		fr.Codec, fr.FrameMs, fr.FramesPerSec, fr.LoopFrames, fr.MeanFrameBytes, fr.Source, stamp)

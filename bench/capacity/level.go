@@ -52,9 +52,9 @@ func (h *harness) runLevel(kind string, n int, purpose string, ackLagMs int, win
 	spec := loadSpec{
 		URL: "ws://" + tgt.addr + h.fr.listenPath(o.channels), Key: clientKey,
 		Sessions: n, Start: start, Ramp: ramp, Frames: h.fr.Frames, FrameDur: h.fr.Dur, Stamp: h.fr.Stamped,
-		Channels: o.channels,
-		Stop:     to.Add(o.tail),
-		From:     from.UnixNano(), To: to.UnixNano(),
+		Channels: o.channels, Origin: frameOrigin(kind),
+		Stop: to.Add(o.tail),
+		From: from.UnixNano(), To: to.UnixNano(),
 	}
 	type measured struct {
 		a, b         snap

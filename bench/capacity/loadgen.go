@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
-
-	"earshot/internal/readall"
-	"earshot/protocol"
 )
 
 // loadSpec is one load: Sessions clients of a /v4/listen endpoint (the
@@ -46,6 +41,11 @@ type loadSpec struct {
 	// [From, To) is the measurement window (Unix ns): frames and result
 	// stamps sent in it are counted; earlier ones are warm-up.
 	From, To int64
+	// Origin says where the target's segment times count from, for the
+	// frame latency from arrival words (see arrival.go): originCapture
+	// (the relay), originStreamStart (the gateway, gate off),
+	// originCalibrated (gate on); "" measures none.
+	Origin string
 	// Idle sessions connect and send nothing until Stop or Done.
 	Idle bool
 	Done <-chan struct{}
@@ -78,6 +78,15 @@ type loadResult struct {
 	ResultNs []int64
 	Batched  int
 	Ready    int
+	// The frame latency from the Results' arrival words (see arrival.go),
+	// of frames sent in the window: live frames and the gate's pre-roll
+	// (ns); samples not mapped to a frame; conversations calibrated, and
+	// those whose known origin the calibration contradicted.
+	ArrivalNs         []int64
+	ArrivalPrerollNs  []int64
+	ArrivalUnresolved int
+	OriginGroups      int
+	OriginMismatches  int
 }
 
 // runLoad runs spec and returns when every session has ended.
@@ -90,7 +99,7 @@ func runLoad(spec loadSpec) loadResult {
 	for i := range spec.Sessions {
 		at := spec.Start.Add(time.Duration(i) * spec.Ramp / time.Duration(spec.Sessions))
 		wg.Go(func() {
-			s := &loadSession{spec: &spec, id: uint32(i), frame0: sessionOffset(i, len(spec.Frames), spec.FrameDur)}
+			s := &loadSession{spec: &spec, id: uint32(i), frame0: sessionOffset(i, len(spec.Frames), spec.FrameDur), conv: -1}
 			time.Sleep(time.Until(at))
 			s.run()
 			mu.Lock()
@@ -108,6 +117,11 @@ func runLoad(spec loadSpec) loadResult {
 			agg.WarmLateMs = max(agg.WarmLateMs, float64(s.warmLate)/1e6)
 			agg.ResultNs = append(agg.ResultNs, s.resultNs...)
 			agg.Batched += s.batched
+			agg.ArrivalNs = append(agg.ArrivalNs, s.arr.Live...)
+			agg.ArrivalPrerollNs = append(agg.ArrivalPrerollNs, s.arr.Preroll...)
+			agg.ArrivalUnresolved += s.arr.Unresolved
+			agg.OriginGroups += s.arr.Groups
+			agg.OriginMismatches += s.arr.Mismatches
 			if s.ready {
 				agg.Ready++
 			}
@@ -132,6 +146,7 @@ type loadSession struct {
 	maxLate  int64
 	warmLate int64
 	err      error
+	ring     *sendRing // each frame time's send time
 
 	// Reader's, read by run after the reader ended.
 	readErr  error
@@ -140,6 +155,10 @@ type loadSession struct {
 	resultNs []int64
 	batched  int
 	ready    bool
+	conv     int             // the gateway's conversation (-1 before the first)
+	samples  []arrivalSample // arrival words brought back
+
+	arr arrivals // the samples resolved, once both goroutines ended
 }
 
 var errServerClosed = errors.New("closed by the server")
@@ -180,6 +199,9 @@ func (s *loadSession) run() {
 	if s.err == nil && s.readErr != nil {
 		s.err = s.readErr
 	}
+	if s.ring != nil && spec.Origin != "" {
+		resolveArrivals(s.samples, s.ring, spec.FrameDur, spec.Origin, spec.From, spec.To, &s.arr)
+	}
 }
 
 // stream sends a frame every FrameDur from now until Stop, or until the
@@ -198,6 +220,7 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 		starts[c] = s.frame0 + channelShift(c, channels, len(spec.Frames))
 	}
 	t0 := time.Now()
+	s.ring = newSendRing(int(spec.Stop.Sub(t0)/spec.FrameDur) + 1)
 	for k := 0; ; k++ {
 		due := t0.Add(time.Duration(k) * spec.FrameDur)
 		if !due.Before(spec.Stop) {
@@ -216,6 +239,9 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 			msg, pcm := channelFrame(buf, channels, c, spec.Frames[(start+k)%len(spec.Frames)])
 			now := time.Now()
 			ns := now.UnixNano()
+			if c == 0 {
+				s.ring.put(int64(k), ns)
+			}
 			if spec.Stamp {
 				putStamp(pcm, stamp{Session: s.id, Seq: uint32(k), SentNs: ns})
 			}
@@ -235,102 +261,4 @@ func (s *loadSession) stream(readDone <-chan struct{}) {
 			}
 		}
 	}
-}
-
-var readyStatus = []byte(`"status":"ready"`)
-
-// read reads every message until the connection ends, samples the result
-// path's latency from stamp words, and notes the "ready" status.
-func (s *loadSession) read() {
-	spec := s.spec
-	ctx := context.Background()
-	buf := make([]byte, 0, 4096)
-	s.seen.multi = spec.Channels > 1
-	for {
-		typ, r, err := s.conn.Reader(ctx)
-		if err == nil {
-			buf, err = readall.Append(buf[:0], r)
-		}
-		if err != nil {
-			if !s.closing.Load() {
-				s.readErr = fmt.Errorf("%w: status %d: %w", errServerClosed, websocket.CloseStatus(err), err)
-			}
-			return
-		}
-		now := time.Now().UnixNano()
-		if typ != websocket.MessageText {
-			continue
-		}
-		if bytes.Equal(buf, protocol.Ping) { // answered the way the Omi app does
-			if err := s.conn.Write(ctx, websocket.MessageBinary, protocol.PingAnswer); err != nil && !s.closing.Load() {
-				s.readErr = fmt.Errorf("pong: %w", err)
-				return
-			}
-			continue
-		}
-		if !s.ready && bytes.Contains(buf, readyStatus) {
-			s.ready = true
-			if spec.Ready != nil {
-				spec.Ready.Add(1)
-			}
-		}
-		s.fresh = s.fresh[:0]
-		scanStampWords(buf, func(ns int64) {
-			if s.seen.fresh(ns) { // else a segment's older words, sent again
-				s.fresh = append(s.fresh, ns)
-			}
-		})
-		if len(s.fresh) == 0 {
-			continue
-		}
-		oldest := slices.Min(s.fresh)
-		for _, ns := range s.fresh {
-			switch {
-			case ns < spec.From || ns >= spec.To:
-			case ns == oldest:
-				s.resultNs = append(s.resultNs, now-ns)
-			default:
-				s.batched++
-			}
-		}
-	}
-}
-
-// seenWords tells a session's new stamp words from those of segments sent
-// again. One upstream socket's words rise (the upstream's clock), so with
-// one channel a word is new when it is later than every word seen, and
-// the first new word of a text frame is its oldest. Several channels'
-// sockets answer independently, so their words may arrive out of order:
-// with multi, a word is new when it was not seen before and is less than
-// a minute older than the newest (a set, pruned of words older than that).
-type seenWords struct {
-	multi  bool
-	newest int64
-	set    map[int64]struct{}
-}
-
-func (w *seenWords) fresh(ns int64) bool {
-	if !w.multi {
-		if ns <= w.newest {
-			return false
-		}
-		w.newest = ns
-		return true
-	}
-	if _, ok := w.set[ns]; ok || ns < w.newest-60e9 {
-		return false
-	}
-	if w.set == nil {
-		w.set = make(map[int64]struct{})
-	}
-	if len(w.set) >= 1024 {
-		for old := range w.set {
-			if old < w.newest-60e9 {
-				delete(w.set, old)
-			}
-		}
-	}
-	w.set[ns] = struct{}{}
-	w.newest = max(w.newest, ns)
-	return true
 }

@@ -31,9 +31,10 @@ func testFraming(t *testing.T, codec string, frameMs int) *framing {
 }
 
 // loopback runs a short load of fr's frames, in sessions of channels
-// channels, through target (whose upstream is up) and returns what the
-// load generator and the upstream measured.
-func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framing, channels int) (loadResult, upstreamReport) {
+// channels, through target (whose upstream is up; whose segment times
+// count from origin, see arrival.go) and returns what the load generator
+// and the upstream measured.
+func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framing, channels int, origin string) (loadResult, upstreamReport) {
 	t.Helper()
 	start := time.Now().Add(50 * time.Millisecond)
 	from := start.Add(400 * time.Millisecond)
@@ -41,7 +42,7 @@ func loopback(t *testing.T, upSrv *httptest.Server, targetURL string, fr *framin
 	lr := runLoad(loadSpec{
 		URL: "ws" + strings.TrimPrefix(targetURL, "http") + fr.listenPath(channels),
 		Key: clientKey, Sessions: 3, Start: start, Ramp: 100 * time.Millisecond,
-		Frames: fr.Frames, FrameDur: fr.Dur, Stamp: fr.Stamped, Channels: channels,
+		Frames: fr.Frames, FrameDur: fr.Dur, Stamp: fr.Stamped, Channels: channels, Origin: origin,
 		Stop: to.Add(2 * time.Second), From: from.UnixNano(), To: to.UnixNano(),
 	})
 	resp, err := http.Get(upSrv.URL + "/report?wait_ms=5000&from=" + strconv.FormatInt(from.UnixNano(), 10) +
@@ -76,14 +77,25 @@ func checkLoop(t *testing.T, lr loadResult, rep upstreamReport, fr *framing, cha
 	for _, ns := range lr.ResultNs {
 		td.Cmp(t, float64(ns)/1e6, td.Between(minResultMs, minResultMs+5000))
 	}
+	// The arrival words: a sample per Results, each mapped to the frame
+	// whose end its segment's end is, and no further: latencies of a few
+	// milliseconds here, not minus one frame or plus several.
+	td.Cmp(t, lr.ArrivalNs, td.Len(td.Gte(1)), "arrival samples")
+	for _, ns := range lr.ArrivalNs {
+		td.Cmp(t, float64(ns)/1e6, td.Between(0.0, 500.0))
+	}
+	td.Cmp(t, lr.ArrivalPrerollNs, td.Len(0))
+	td.Cmp(t, lr.OriginGroups, td.Gte(3), "a conversation per session at least")
+	td.Cmp(t, lr.OriginMismatches, 0, "the calibration finds the known origin")
+	td.Cmp(t, lr.ArrivalUnresolved, 0)
 }
 
 // The framings the loop tests run: the first runs' pcm16 in 100 ms
-// frames, pcm16 in 20 ms frames, and Opus in 20 ms packets (libopus, or
-// the fixture without -tags libcodecs); and two-channel sessions of pcm16
-// in 100 ms frames and of Opus.
+// frames, pcm16 in 20 ms frames, and Opus in 20 ms and in 10 ms packets
+// (libopus, or the fixtures without -tags libcodecs); and two-channel
+// sessions of pcm16 in 100 ms frames and of Opus.
 var loopFramings = []loopFraming{
-	{"pcm16", 100, 1}, {"pcm16", 20, 1}, {"opus_fs320", defaultFrameMs, 1},
+	{"pcm16", 100, 1}, {"pcm16", 20, 1}, {"opus_fs320", defaultFrameMs, 1}, {"opus", defaultFrameMs, 1},
 	{"pcm16", 100, 2}, {"opus_fs320", defaultFrameMs, 2},
 }
 
@@ -104,11 +116,15 @@ func TestRelayLoop(t *testing.T) {
 	for _, f := range loopFramings {
 		t.Run(f.name(), func(t *testing.T) {
 			fr := testFraming(t, f.codec, f.frameMs)
-			up := httptest.NewServer(newUpstream(upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}))
+			cfg := upstreamConfig{Key: upstreamKey, ResultEvery: fr.everyFrames(1000)}
+			if !fr.Stamped {
+				cfg.FrameSamples = fr.samples() // the relay forwards the packets
+			}
+			up := httptest.NewServer(newUpstream(cfg))
 			defer up.Close()
 			rl := httptest.NewServer(&relay{upstreamURL: "ws" + strings.TrimPrefix(up.URL, "http") + "/v1/listen", key: upstreamKey})
 			defer rl.Close()
-			lr, rep := loopback(t, up, rl.URL, fr, f.channels)
+			lr, rep := loopback(t, up, rl.URL, fr, f.channels, originCapture)
 			checkLoop(t, lr, rep, fr, f.channels, 0)
 			if !fr.Stamped {
 				td.Cmp(t, rep.AudioBytes, td.Lt(int64(lr.SentAll*fr.MaxBytes+1)), "the relay forwards the packets as they are")
@@ -118,8 +134,10 @@ func TestRelayLoop(t *testing.T) {
 }
 
 // The gateway takes the upstream's Results as Deepgram's: the stamp words
-// come back in segments after the 600 ms flush. Opus packets are decoded:
-// the upstream receives PCM, one message a packet.
+// come back in segments after the 600 ms flush, their arrival words
+// mapped to the frames they end (the gate off: the origin is capture 0).
+// Opus packets are decoded: the upstream receives PCM, one message a
+// packet.
 func TestGatewayLoop(t *testing.T) {
 	for _, f := range loopFramings {
 		t.Run(f.name(), func(t *testing.T) {
@@ -133,10 +151,10 @@ func TestGatewayLoop(t *testing.T) {
 			td.Require(t).CmpNoError(err)
 			gw := httptest.NewServer(srv)
 			defer gw.Close()
-			lr, rep := loopback(t, up, gw.URL, fr, f.channels)
+			lr, rep := loopback(t, up, gw.URL, fr, f.channels, originStreamStart)
 			checkLoop(t, lr, rep, fr, f.channels, 600)
 			if !fr.Stamped {
-				td.Cmp(t, rep.AudioBytes, int64(lr.SentAll*2*sampleRate*20/1000), "each packet decoded to 20 ms of PCM")
+				td.Cmp(t, rep.AudioBytes, int64(lr.SentAll*2*fr.samples()), "each packet decoded to its duration of PCM")
 			}
 		})
 	}

@@ -28,8 +28,10 @@ func main() {
 		err = mainUpstream(args)
 	case "relay":
 		err = mainRelay(args)
+	case "compare":
+		err = mainCompare(args, os.Stdout)
 	default:
-		err = fmt.Errorf("unknown command %q (run, upstream, relay)", cmd)
+		err = fmt.Errorf("unknown command %q (run, compare, upstream, relay)", cmd)
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
@@ -46,6 +48,8 @@ func mainUpstream(args []string) error {
 	fs.IntVar(&cfg.PrerollFrames, "preroll-frames", 0, "frames after a sequence gap counted as the gate's pre-roll")
 	fs.IntVar(&cfg.ResultEvery, "result-every", 10, "audio frames per final Results")
 	fs.IntVar(&cfg.AckLagMs, "ack-lag-ms", 0, "finals cover the audio up to this far behind what was received")
+	fs.IntVar(&cfg.PrerollMs, "preroll-ms", 0, "unstamped frames: the gate's pre-roll after a Finalize and a gap longer than it, ms")
+	fs.IntVar(&cfg.FrameSamples, "frame-samples", 0, "each binary message counts this many samples (0: its bytes ÷ 2)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

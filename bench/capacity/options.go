@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"earshot/stages/ingest"
 )
 
 type options struct {
@@ -31,6 +33,8 @@ type options struct {
 	pauseFrames    int
 	codec          string
 	frameMs        int
+	framings       []framingSpec // -framings, or the one of -codec and -frame-ms
+	label          string
 	channels       int  // per session: channels=N, one upstream socket each
 	pngSet         bool // -png was given: copy the plot whatever the framing
 	maxOutside     float64
@@ -43,7 +47,7 @@ type options struct {
 func parseOptions(args []string) (*options, error) {
 	fs := flag.NewFlagSet("capacity", flag.ContinueOnError)
 	o := &options{}
-	var configs, levels, gateLevels, gatewayEnv string
+	var configs, levels, gateLevels, gatewayEnv, framings, framingLevels, framingGateLevels string
 	fs.StringVar(&o.out, "out", "bench/out", "folder for the results (JSON, tables, plot)")
 	fs.StringVar(&o.png, "png", "bench/capacity.png", "where to copy the plot for the README (empty: nowhere)")
 	fs.StringVar(&o.earshot, "earshot", "", "earshot binary to run (default: go build ./cmd/earshot into a temporary folder)")
@@ -70,6 +74,14 @@ func parseOptions(args []string) (*options, error) {
 		"or a device codec (opus, opus_fs320, mulaw8, mulaw16, lc3, lc3_fs1030, aac), one packet per frame at the packet's "+
 		"duration, encoded once with client.Encode (libopus and liblc3 need -tags libcodecs) or read from fixtures/codecs")
 	fs.IntVar(&o.frameMs, "frame-ms", defaultFrameMs, "pcm16 and pcm8 only: the frame, ms (10 to 1000); a device codec's frame is its packet")
+	fs.StringVar(&framings, "framings", "", "several framings in one run, comma-separated, each a -codec with, for pcm16 and pcm8, "+
+		"an optional :<frame ms> (100 when left out), e.g. pcm16:100,opus_fs320,opus: every configuration of -configs runs at "+
+		"every framing, in this order (the memory runs once, at the first); replaces -codec and -frame-ms")
+	fs.StringVar(&framingLevels, "framing-levels", "", "per framing, instead of -levels: <framing>=<levels> separated by "+
+		"semicolons, e.g. 'opus_fs320=50,100,150;opus=25,50,75' (a framing as in -framings)")
+	fs.StringVar(&framingGateLevels, "framing-gate-levels", "", "per framing, instead of -gate-levels: as -framing-levels")
+	fs.StringVar(&o.label, "label", "", "a name for this run (e.g. the build measured), in the JSON, the tables and the plot's legend; "+
+		"compare uses it for the columns")
 	fs.IntVar(&o.channels, "channels", 1, fmt.Sprintf("channels per session (1 to %d): the listen URL's channels=; with 2 or more "+
 		"each frame time sends one [channel id][payload] frame per channel (ids 1..N, the same audio, channel c shifted "+
 		"c·⌊loop/N⌋ frames later in the loop), and the target opens one upstream socket per channel (the relay too)", maxChannels))
@@ -86,11 +98,15 @@ func parseOptions(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	var frameMsSet bool
+	var frameMsSet, codecSet bool
 	fs.Visit(func(f *flag.Flag) {
 		frameMsSet = frameMsSet || f.Name == "frame-ms"
+		codecSet = codecSet || f.Name == "codec"
 		o.pngSet = o.pngSet || f.Name == "png"
 	})
+	if framings != "" && (frameMsSet || codecSet) {
+		return nil, errors.New("-framings replaces -codec and -frame-ms: give one or the other")
+	}
 	if frameMsSet && o.codec != "pcm16" && o.codec != "pcm8" {
 		return nil, fmt.Errorf("-frame-ms: for pcm16 and pcm8 only; %s sends one packet per frame at the packet's duration", o.codec)
 	}
@@ -103,6 +119,21 @@ func parseOptions(args []string) (*options, error) {
 	}
 	if o.gateLevels, err = parseInts(gateLevels); err != nil {
 		return nil, fmt.Errorf("-gate-levels: %w", err)
+	}
+	if framings == "" { // -codec and -frame-ms, checked by newFraming as ever
+		fs := framingSpec{Name: framingName(o.codec, o.frameMs), Codec: o.codec, Levels: o.levels, GateLevels: o.gateLevels}
+		if ingest.Codec(o.codec).Raw() {
+			fs.FrameMs = o.frameMs
+		}
+		o.framings = []framingSpec{fs}
+	} else if o.framings, err = parseFramings(framings, o.levels, o.gateLevels); err != nil {
+		return nil, fmt.Errorf("-framings: %w", err)
+	}
+	if err := parseFramingLevels(framingLevels, o.framings, func(fs *framingSpec, l []int) { fs.Levels = l }); err != nil {
+		return nil, fmt.Errorf("-framing-levels: %w", err)
+	}
+	if err := parseFramingLevels(framingGateLevels, o.framings, func(fs *framingSpec, l []int) { fs.GateLevels = l }); err != nil {
+		return nil, fmt.Errorf("-framing-gate-levels: %w", err)
 	}
 	for kv := range strings.SplitSeq(gatewayEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {

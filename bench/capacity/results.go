@@ -13,17 +13,25 @@ import (
 
 // results is what a run writes to bench/out/capacity-*.json.
 type results struct {
+	// Label is -label: what this run measured (e.g. the build), for the
+	// tables, the plot and compare.
+	Label        string       `json:"label,omitempty"`
 	Machine      machine      `json:"machine"`
 	Started      time.Time    `json:"started"`
 	Finished     time.Time    `json:"finished"`
 	Load1AtStart float64      `json:"load1_at_start"`
 	Settings     settings     `json:"settings"`
 	Conversation conversation `json:"conversation"`
-	Framing      framing      `json:"framing"`
-	Notes        []string     `json:"notes,omitempty"`
-	Runs         []*Run       `json:"runs"`
-	Summary      []summary    `json:"summary"`
-	Ratios       []ratio      `json:"ratios"`
+	// Framing is the first framing (the only one before -framings);
+	// Framings all of the run's, in the order they ran.
+	Framing  framing         `json:"framing"`
+	Framings []framingResult `json:"framings,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	Runs     []*Run          `json:"runs"`
+	Summary  []summary       `json:"summary"`
+	Ratios   []ratio         `json:"ratios"`
+	// ByFraming is the capacity of each framing (see framingSummary).
+	ByFraming []framingSummary `json:"by_framing,omitempty"`
 }
 
 type machine struct {
@@ -57,7 +65,8 @@ type settings struct {
 	LoadCPUList   string `json:"load_cpu_list,omitempty"`
 }
 
-func newResults(o *options, conv *conversation, fr *framing, load float64, pin *pinPlan) *results {
+func newResults(o *options, conv *conversation, frs []*framing, load float64, pin *pinPlan) *results {
+	fr := frs[0]
 	m := machine{Cores: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version()}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		m.MemTotalKB, _ = parseStatusKB(b, "MemTotal")
@@ -68,7 +77,7 @@ func newResults(o *options, conv *conversation, fr *framing, load float64, pin *
 	c := *conv
 	c.PCM = nil
 	res := &results{
-		Machine: m, Started: time.Now(), Load1AtStart: load, Conversation: c, Framing: *fr,
+		Label: o.label, Machine: m, Started: time.Now(), Load1AtStart: load, Conversation: c, Framing: *fr,
 		Settings: settings{
 			WindowSec: o.window.Seconds(), WarmSec: o.warm.Seconds(),
 			MaxLateMs: float64(o.maxLate.Milliseconds()), TargetP99Ms: float64(o.target.Milliseconds()),
@@ -77,6 +86,15 @@ func newResults(o *options, conv *conversation, fr *framing, load float64, pin *
 			Levels:        o.levels, GateLevels: o.gateLevels, GatewayEnv: o.gatewayEnv,
 			Channels: max(o.channels, 1), TargetCPUs: m.Cores,
 		},
+	}
+	for i, f := range frs {
+		fs := o.framings[i]
+		method := methodArrival
+		if f.Stamped {
+			method = methodStamp
+		}
+		res.Framings = append(res.Framings, framingResult{Name: fs.Name, framing: *f, Levels: fs.Levels, GateLevels: fs.GateLevels,
+			ResultEvery: f.everyFrames(1000), PrerollFrames: f.everyFrames(gate.DefaultPrerollMs), FrameMethod: method})
 	}
 	if pin != nil {
 		s := &res.Settings
@@ -103,11 +121,29 @@ type Run struct {
 	WindowSec float64 `json:"window_sec"`
 	AudioSec  float64 `json:"audio_sec"`
 
-	// What the sessions sent (see framing): the codec, the frame, and
-	// whether frames carried stamps (false: no frame latency measured).
+	// What the sessions sent (see framing): the framing's name (-framings),
+	// the codec, the frame, and whether frames carried stamps.
+	Framing string  `json:"framing"`
 	Codec   string  `json:"codec"`
 	FrameMs float64 `json:"frame_ms"`
 	Stamped bool    `json:"stamped"`
+	// FrameMethod says how FrameLatency and PrerollLatency were measured:
+	// methodStamp (every frame's stamp, at the upstream) or methodArrival
+	// (one sample per Results and session, from its arrival word; see
+	// arrival.go). FrameArrivalLatency and FrameArrivalPreroll are the
+	// arrival method's figures whichever the method (with stamps, a check
+	// of the arrival method); FrameOrigin is where it took the segment
+	// times to count from (originCapture, originStreamStart,
+	// originCalibrated), OriginMismatches the conversations whose known
+	// origin the calibration contradicted, ArrivalUnresolved the samples
+	// it could not map to a frame.
+	FrameMethod         string  `json:"frame_method,omitempty"`
+	FrameArrivalLatency latency `json:"frame_arrival_latency"`
+	FrameArrivalPreroll latency `json:"frame_arrival_preroll_latency"`
+	FrameOrigin         string  `json:"frame_origin,omitempty"`
+	OriginGroups        int     `json:"frame_origin_conversations"`
+	OriginMismatches    int     `json:"frame_origin_mismatches"`
+	ArrivalUnresolved   int     `json:"frame_arrival_unresolved"`
 
 	// Client → upstream (channel frames: Channels per frame time and
 	// session): frames sent in the window, and those that
@@ -189,6 +225,14 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 		r.ForwardedShare = float64(rep.Frames) / float64(lr.Sent)
 	}
 	r.FrameLatency, r.PrerollLatency, r.Over20BySecond = rep.Live, rep.PrerollLate, rep.Over20BySecond
+	r.FrameArrivalLatency, r.FrameArrivalPreroll = summarize(lr.ArrivalNs), summarize(lr.ArrivalPrerollNs)
+	r.FrameOrigin = frameOrigin(kind)
+	r.OriginGroups, r.OriginMismatches, r.ArrivalUnresolved = lr.OriginGroups, lr.OriginMismatches, lr.ArrivalUnresolved
+	r.FrameMethod = methodStamp
+	if !r.Stamped {
+		r.FrameMethod = methodArrival
+		r.FrameLatency, r.PrerollLatency = r.FrameArrivalLatency, r.FrameArrivalPreroll
+	}
 	if kind != kindRelay {
 		r.ResultHoldMs = fanout.DefaultFlushIntervalMs
 	}
@@ -235,11 +279,10 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 		why("%d upstream streams for %d sessions of %d channels", rep.Streams, n, ch)
 	}
 	switch {
-	case !r.Stamped: // unstamped frames: no frame latency (see framing.Stamped)
-	case rep.Live.N == 0:
+	case r.FrameLatency.N == 0:
 		why("no frame measured")
-	case rep.Live.P99 >= target:
-		why("frame p99 %.1f ms", rep.Live.P99)
+	case r.FrameLatency.P99 >= target:
+		why("frame p99 %.1f ms", r.FrameLatency.P99)
 	}
 	switch {
 	case r.ResultLatency.N == 0:
@@ -248,37 +291,4 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 		why("result p99 %.1f ms", r.ResultLatency.P99)
 	}
 	r.Pass = len(r.Why) == 0
-}
-
-// line is a run's progress line.
-func (r *Run) line() string {
-	verdict := "PASS"
-	if !r.Pass {
-		verdict = "FAIL (" + strings.Join(r.Why, "; ") + ")"
-	}
-	sessions, audio := "sessions", "audio-s"
-	if r.Channels > 1 {
-		sessions = fmt.Sprintf("sessions × %d channels (%d upstream sockets)", r.Channels, r.Sessions*r.Channels)
-		audio = "channel-audio-s"
-	}
-	if r.Purpose == purposeIdle {
-		return fmt.Sprintf("%-8s %5d idle %s: RSS %.0f → %.0f MB, %.1f KB/session 3 s after the last connected, "+
-			"%.1f KB/session after %.0f s idle %s",
-			r.Config, r.Sessions, sessions, float64(r.RSSBeforeKB)/1024, float64(r.RSSEndKB)/1024, r.RSSSettlePerSessionKB,
-			r.RSSPerSessionKB, r.IdleHoldS, verdict)
-	}
-	return fmt.Sprintf("%-8s %5d %s (%s): frame p99 %s ms, result p99 %.2f ms, late %.0f ms, "+
-		"%.2f cores = %.3f CPU-ms/%s, RSS %.0f KB/session, upstream %.2f, harness %.2f, outside %.2f cores; %s",
-		r.Config, r.Sessions, sessions, r.Purpose, r.frameP99(), r.ResultLatency.P99, r.MaxLateMs,
-		r.TargetCores, r.CPUPerAudioSec*1e3, audio, r.RSSPerSessionKB,
-		r.UpstreamCPUSec/r.WindowSec, r.HarnessCPUSec/r.WindowSec, r.OutsideCores, verdict)
-}
-
-// frameP99 is the client → upstream p99 in ms, or "–" when the frames
-// carried no stamp.
-func (r *Run) frameP99() string {
-	if !r.Stamped {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", r.FrameLatency.P99)
 }

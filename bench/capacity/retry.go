@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -76,4 +79,36 @@ func busyCores(d time.Duration) (float64, error) {
 		return 0, err
 	}
 	return (b1 - b0 - (s1 - s0)) / time.Since(t0).Seconds(), nil
+}
+
+// load1 is the 1-minute load average, or -1.
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// waitQuiet waits until the 1-minute load average is below limit, at most
+// maxWait, and returns the load average then.
+func waitQuiet(limit float64, maxWait time.Duration) float64 {
+	deadline := time.Now().Add(maxWait)
+	for {
+		l := load1()
+		if l < limit || !time.Now().Before(deadline) {
+			return l
+		}
+		fmt.Printf("capacity: load average %.2f ≥ %.2f, waiting for a quiet machine (until %s)\n",
+			l, limit, deadline.Format("15:04:05"))
+		time.Sleep(15 * time.Second)
+	}
 }

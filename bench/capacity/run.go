@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -48,6 +43,8 @@ type harness struct {
 	self     string
 	vadModel string
 	conv     *conversation
+	frs      []*framing   // of o.framings
+	spec     *framingSpec // the framing running, and its frames
 	fr       *framing
 	res      *results
 	jsonPath string
@@ -83,10 +80,15 @@ func mainRun(args []string) error {
 	if h.conv, err = loadConversation(filepath.Join(root, "fixtures/speech-synth/demo-16k.wav"), o.pauseFrames); err != nil {
 		return err
 	}
-	if h.fr, err = newFraming(context.Background(), o.codec, o.frameMs, h.conv, root); err != nil {
-		return err
+	for _, fs := range o.framings { // all encoded before anything runs: a framing this build cannot send stops here
+		fr, err := newFraming(context.Background(), fs.Codec, fs.FrameMs, h.conv, root)
+		if err != nil {
+			return err
+		}
+		h.frs = append(h.frs, fr)
 	}
-	if !h.fr.isDefault() && !o.pngSet {
+	h.spec, h.fr = &o.framings[0], h.frs[0]
+	if (len(h.frs) > 1 || !h.fr.isDefault()) && !o.pngSet {
 		o.png = "" // bench/capacity.png is the README's plot of pcm16 in 100 ms frames
 	}
 	if h.earshot = o.earshot; h.earshot == "" {
@@ -119,12 +121,17 @@ func mainRun(args []string) error {
 			"(the load generator with GOMAXPROCS=%d)\n", cpuList(h.pin.Target), cpuList(h.pin.Load), len(h.pin.Load))
 	}
 	load := waitQuiet(o.quietLoad, o.quietWait)
-	h.res = newResults(o, h.conv, h.fr, load, h.pin)
+	h.res = newResults(o, h.conv, h.frs, load, h.pin)
 	h.jsonPath = filepath.Join(o.out, "capacity-"+time.Now().Format("20060102-150405")+".json")
 	fmt.Printf("capacity: %d cores, load average %.2f at start; results in %s\n", runtime.NumCPU(), load, h.jsonPath)
 	fmt.Printf("conversation: %.1f s loop, %d pauses stretched to %.1f s, %.0f%% quiet frames\n",
 		h.conv.Seconds, h.conv.Pauses, h.conv.PauseSeconds, 100*h.conv.QuietShare)
-	fmt.Println("frames:", h.fr.sentence())
+	for i, fr := range h.frs {
+		fmt.Printf("frames (%s): %s\n", o.framings[i].Name, fr.sentence())
+	}
+	if o.label != "" {
+		fmt.Println("label:", o.label)
+	}
 
 	if err := h.runAll(); err != nil {
 		_ = h.save()
@@ -147,8 +154,52 @@ func mainRun(args []string) error {
 	return nil
 }
 
-// runAll runs every configured search, then the memory runs.
+// runAll runs every configured search at every framing, in order, then
+// the memory runs at the first framing.
 func (h *harness) runAll() error {
+	o := h.o
+	gateOn := slices.Contains(o.configs, kindGateOn)
+	if gateOn {
+		if _, err := os.Stat(h.vadModel); err != nil {
+			msg := fmt.Sprintf("gate-on skipped: no VAD model at %s (run scripts/fetch-silero.sh)", h.vadModel)
+			fmt.Println(msg)
+			h.res.Notes = append(h.res.Notes, msg)
+			gateOn = false
+		}
+	}
+	for i := range o.framings {
+		h.spec, h.fr = &o.framings[i], h.frs[i]
+		if len(o.framings) > 1 {
+			fmt.Printf("\nframing %s (%d of %d)\n", h.spec.Name, i+1, len(o.framings))
+		}
+		if err := h.searchFraming(gateOn); err != nil {
+			return err
+		}
+	}
+	h.spec, h.fr = &o.framings[0], h.frs[0]
+	if o.memSessions > 0 && slices.Contains(o.configs, kindGateOff) {
+		// Finals never cover the audio: every replay ring fills to its
+		// 30 s bound, the worst case of a streaming session's memory.
+		if _, err := h.runLevel(kindGateOff, o.memSessions, purposeFullRing, 3_600_000, o.memWindow); err != nil {
+			return err
+		}
+	}
+	if o.idleSessions > 0 {
+		for _, kind := range []string{kindGateOff, kindGateOn} {
+			if kind == kindGateOn && !gateOn || kind == kindGateOff && !slices.Contains(o.configs, kindGateOff) {
+				continue
+			}
+			if _, err := h.runIdle(kind, o.idleSessions); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// searchFraming runs the searches of the framing running: gate off (each
+// level with the relay too) or the relay alone, then gate on.
+func (h *harness) searchFraming(gateOn bool) error {
 	o := h.o
 	var runErr error
 	level := func(kind string) func(n int) bool {
@@ -172,45 +223,14 @@ func (h *harness) runAll() error {
 	}
 	switch {
 	case slices.Contains(o.configs, kindGateOff):
-		search(o.levels, o.refine, o.step, level(kindGateOff))
+		search(h.spec.Levels, o.refine, o.step, level(kindGateOff))
 	case slices.Contains(o.configs, kindRelay):
-		search(o.levels, o.refine, o.step, level(kindRelay))
+		search(h.spec.Levels, o.refine, o.step, level(kindRelay))
 	}
-	if runErr != nil {
-		return runErr
+	if runErr == nil && gateOn {
+		search(h.spec.GateLevels, o.refine, o.step, level(kindGateOn))
 	}
-	gateOn := slices.Contains(o.configs, kindGateOn)
-	if gateOn {
-		if _, err := os.Stat(h.vadModel); err != nil {
-			msg := fmt.Sprintf("gate-on skipped: no VAD model at %s (run scripts/fetch-silero.sh)", h.vadModel)
-			fmt.Println(msg)
-			h.res.Notes = append(h.res.Notes, msg)
-			gateOn = false
-		} else {
-			search(o.gateLevels, o.refine, o.step, level(kindGateOn))
-			if runErr != nil {
-				return runErr
-			}
-		}
-	}
-	if o.memSessions > 0 && slices.Contains(o.configs, kindGateOff) {
-		// Finals never cover the audio: every replay ring fills to its
-		// 30 s bound, the worst case of a streaming session's memory.
-		if _, err := h.runLevel(kindGateOff, o.memSessions, purposeFullRing, 3_600_000, o.memWindow); err != nil {
-			return err
-		}
-	}
-	if o.idleSessions > 0 {
-		for _, kind := range []string{kindGateOff, kindGateOn} {
-			if kind == kindGateOn && !gateOn || kind == kindGateOff && !slices.Contains(o.configs, kindGateOff) {
-				continue
-			}
-			if _, err := h.runIdle(kind, o.idleSessions); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return runErr
 }
 
 func (h *harness) save() error {
@@ -249,69 +269,4 @@ func (h *harness) plot() {
 		return
 	}
 	fmt.Println("plot copied to", h.o.png)
-}
-
-// buildTags is the -tags this binary was built with ("" for none).
-func buildTags() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, st := range bi.Settings {
-		if st.Key == "-tags" {
-			return st.Value
-		}
-	}
-	return ""
-}
-
-// findRoot walks up from the working directory to earshot's go.mod.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(b, []byte("module earshot\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the earshot repository")
-		}
-		dir = parent
-	}
-}
-
-// load1 is the 1-minute load average, or -1.
-func load1() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return -1
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return -1
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return -1
-	}
-	return v
-}
-
-// waitQuiet waits until the 1-minute load average is below limit, at most
-// maxWait, and returns the load average then.
-func waitQuiet(limit float64, maxWait time.Duration) float64 {
-	deadline := time.Now().Add(maxWait)
-	for {
-		l := load1()
-		if l < limit || !time.Now().Before(deadline) {
-			return l
-		}
-		fmt.Printf("capacity: load average %.2f ≥ %.2f, waiting for a quiet machine (until %s)\n",
-			l, limit, deadline.Format("15:04:05"))
-		time.Sleep(15 * time.Second)
-	}
 }

@@ -68,7 +68,26 @@ func readStamp(pcm []byte) (st stamp, ok bool) {
 // "t1764201234567890123". The gateway puts the word into a segment's text,
 // the bare relay passes the Results message itself; either way the client
 // finds it in the text frame.
+//
+// The word of a periodic Results goes on, without a space, with "a" and
+// the arrival time (the upstream's wall clock, 19 digits) of the last audio
+// frame the Results covers, or "p" and that time when the frame was the
+// gate's pre-roll (see upStream.audio): "t1764201234567890123a1764201234512345678".
+// The client maps the segment's end to the frame whose end it is and
+// subtracts that frame's send time (see arrival.go): the client → upstream
+// latency of codecs, whose frames cannot carry a stamp. One word, not two,
+// so that the gateway handles as many words as before the suffix.
 const stampWordDigits = 19
+
+// stampWord is one stamp word as the client finds it.
+type stampWord struct {
+	SentNs int64 // t: the Results' send time
+	// ArrivalNs (a or p; 0 when absent) is the arrival at the upstream of
+	// the last audio frame the Results covers; Preroll (p) says that frame
+	// was the gate's pre-roll.
+	ArrivalNs int64
+	Preroll   bool
+}
 
 // appendStampWord appends the word for ns (a time after 2001, so 19
 // digits).
@@ -77,26 +96,70 @@ func appendStampWord(b []byte, ns int64) []byte {
 	return strconv.AppendInt(b, ns, 10)
 }
 
-// scanStampWords calls fn with every stamp word in text, in order: a 't'
-// not preceded by a letter or digit, then exactly 19 digits not followed
-// by another digit.
+// appendStampWordArrival appends w: its t word, and its a or p suffix when
+// w.ArrivalNs is set.
+func appendStampWordArrival(b []byte, w stampWord) []byte {
+	b = appendStampWord(b, w.SentNs)
+	if w.ArrivalNs <= 0 {
+		return b
+	}
+	if w.Preroll {
+		b = append(b, 'p')
+	} else {
+		b = append(b, 'a')
+	}
+	return strconv.AppendInt(b, w.ArrivalNs, 10)
+}
+
+// scanStampWords calls fn with every stamp word's send time in text, in
+// order: a 't' not preceded by a letter or digit, then exactly 19 digits
+// not followed by another digit (an a or p suffix may follow).
 func scanStampWords(text []byte, fn func(ns int64)) {
+	scanStampWordsFull(text, func(w stampWord) { fn(w.SentNs) })
+}
+
+// scanStampWordsFull calls fn with every stamp word in text, in order, with
+// its suffix when it has one: 'a' or 'p' right after the t word's digits,
+// then exactly 19 digits not followed by another digit.
+func scanStampWordsFull(text []byte, fn func(w stampWord)) {
 	for i := 0; i+1+stampWordDigits <= len(text); i++ {
 		if text[i] != 't' || (i > 0 && isAlnum(text[i-1])) {
 			continue
 		}
-		j := i + 1
-		var ns int64
-		for j < len(text) && j-i-1 < stampWordDigits && isDigit(text[j]) {
-			ns = ns*10 + int64(text[j]-'0')
-			j++
-		}
-		if j-i-1 != stampWordDigits || (j < len(text) && isDigit(text[j])) {
+		ns, j, ok := digits19(text, i+1)
+		if !ok {
 			continue
 		}
-		fn(ns)
+		w := stampWord{SentNs: ns}
+		if j < len(text) && (text[j] == 'a' || text[j] == 'p') {
+			if a, k, ok := digits19(text, j+1); ok {
+				w.ArrivalNs, w.Preroll, j = a, text[j] == 'p', k
+			}
+		}
+		fn(w)
 		i = j - 1
 	}
+}
+
+// lastStampWord is the last stamp word in text.
+func lastStampWord(text []byte) (w stampWord, ok bool) {
+	scanStampWordsFull(text, func(v stampWord) { w, ok = v, true })
+	return w, ok
+}
+
+// digits19 reads exactly stampWordDigits digits of text from i, not
+// followed by another digit, and returns their value and the index after
+// them.
+func digits19(text []byte, i int) (v int64, next int, ok bool) {
+	j := i
+	for j < len(text) && j-i < stampWordDigits && isDigit(text[j]) {
+		v = v*10 + int64(text[j]-'0')
+		j++
+	}
+	if j-i != stampWordDigits || (j < len(text) && isDigit(text[j])) {
+		return 0, 0, false
+	}
+	return v, j, true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

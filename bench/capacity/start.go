@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -12,14 +16,29 @@ import (
 )
 
 func (h *harness) startUpstream(kind string, ackLagMs int) (*child, error) {
-	preroll := 0
+	preroll, prerollMs, frameSamples := 0, 0, 0
 	if kind == kindGateOn {
-		preroll = h.fr.everyFrames(gate.DefaultPrerollMs)
+		preroll, prerollMs = h.fr.everyFrames(gate.DefaultPrerollMs), gate.DefaultPrerollMs
+	}
+	if kind == kindRelay && !h.fr.Stamped {
+		frameSamples = h.fr.samples() // the relay forwards the packets themselves
 	}
 	bin, args := h.pin.loadCommand(h.self, []string{"upstream", "-addr", "127.0.0.1:0", "-key", upstreamKey,
-		"-preroll-frames", strconv.Itoa(preroll), "-ack-lag-ms", strconv.Itoa(ackLagMs),
-		"-result-every", strconv.Itoa(h.fr.everyFrames(1000))})
+		"-preroll-frames", strconv.Itoa(preroll), "-preroll-ms", strconv.Itoa(prerollMs), "-ack-lag-ms", strconv.Itoa(ackLagMs),
+		"-result-every", strconv.Itoa(h.fr.everyFrames(1000)), "-frame-samples", strconv.Itoa(frameSamples)})
 	return startChild("upstream", bin, args, nil)
+}
+
+// frameOrigin is where kind's segment times count from (see arrival.go).
+func frameOrigin(kind string) string {
+	switch kind {
+	case kindRelay:
+		return originCapture
+	case kindGateOn:
+		return originCalibrated
+	default:
+		return originStreamStart
+	}
 }
 
 func (h *harness) startTarget(kind, upAddr string) (*child, error) {
@@ -59,7 +78,7 @@ func (h *harness) startLevel(kind string, ackLagMs, n int, purpose string) (up, 
 	}
 	time.Sleep(time.Second)
 	r = &Run{Config: kind, Sessions: n, Purpose: purpose, Load1Before: load1(), Pinned: h.pin != nil, TargetCPUs: runtime.NumCPU(),
-		Codec: h.fr.Codec, FrameMs: h.fr.FrameMs, Stamped: h.fr.Stamped, Channels: max(h.o.channels, 1)}
+		Framing: h.spec.Name, Codec: h.fr.Codec, FrameMs: h.fr.FrameMs, Stamped: h.fr.Stamped, Channels: max(h.o.channels, 1)}
 	if h.pin != nil {
 		r.TargetCPUs = len(h.pin.Target)
 	}
@@ -105,4 +124,37 @@ func (h *harness) checkAffinity(up, tgt *child) (string, error) {
 		fmt.Println("Cpus_allowed_list:", strings.Join(parts, ", "))
 	}
 	return procs[0].got, nil
+}
+
+// buildTags is the -tags this binary was built with ("" for none).
+func buildTags() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, st := range bi.Settings {
+		if st.Key == "-tags" {
+			return st.Value
+		}
+	}
+	return ""
+}
+
+// findRoot walks up from the working directory to earshot's go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.HasPrefix(b, []byte("module earshot\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the earshot repository")
+		}
+		dir = parent
+	}
 }

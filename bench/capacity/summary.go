@@ -1,8 +1,11 @@
 package main
 
-// summary is a configuration's capacity.
+import "slices"
+
+// summary is a configuration's capacity at one framing.
 type summary struct {
-	Config string `json:"config"`
+	Framing string `json:"framing,omitempty"`
+	Config  string `json:"config"`
 	// Largest passing session count (client sessions), and whether a
 	// level above it was run and failed (false: the search ran out of
 	// levels). Each session had Channels channels: UpstreamSockets is
@@ -25,8 +28,10 @@ type summary struct {
 	ResultP99Ms           float64 `json:"result_p99_ms"`
 }
 
-// ratio compares the gateway (gate off) with the relay at one level.
+// ratio compares the gateway (gate off) with the relay at one level of
+// one framing.
 type ratio struct {
+	Framing    string  `json:"framing,omitempty"`
 	Sessions   int     `json:"sessions"`
 	Gateway    float64 `json:"gateway_cpu_sec_per_audio_sec"`
 	Relay      float64 `json:"relay_cpu_sec_per_audio_sec"`
@@ -35,16 +40,43 @@ type ratio struct {
 	RelayRSS   float64 `json:"relay_rss_per_session_kb"`
 }
 
+// counted reports whether r is a capacity run that counts: of kind at
+// framing fr (a name, "" for runs that name none), not spoiled.
+func counted(r *Run, kind, fr string) bool {
+	return r.Config == kind && r.Framing == fr && r.Purpose == purposeCapacity && !r.Spoiled
+}
+
+// framingNames lists the framings of res's capacity runs, in the order
+// they first ran.
+func (res *results) framingNames() []string {
+	var names []string
+	for _, r := range res.Runs {
+		if r.Purpose == purposeCapacity && !slices.Contains(names, r.Framing) {
+			names = append(names, r.Framing)
+		}
+	}
+	return names
+}
+
+// summarize fills the summaries, the ratios and, with several framings,
+// the capacity by framing.
 func (res *results) summarize(o *options) {
-	res.Summary, res.Ratios = nil, nil
+	res.Summary, res.Ratios, res.ByFraming = nil, nil, nil
+	for _, fr := range res.framingNames() {
+		res.summarizeFraming(fr)
+	}
+	if len(res.Framings) > 1 {
+		res.byFraming()
+	}
+}
+
+// summarizeFraming adds the summaries and the ratios of framing fr.
+func (res *results) summarizeFraming(fr string) {
 	for _, kind := range []string{kindGateOff, kindGateOn, kindRelay} {
 		var best *Run
 		failedAbove := false
 		for _, r := range res.Runs {
-			if r.Config != kind || r.Purpose != purposeCapacity || r.Spoiled {
-				continue
-			}
-			if r.Pass && (best == nil || r.Sessions > best.Sessions) {
+			if counted(r, kind, fr) && r.Pass && (best == nil || r.Sessions > best.Sessions) {
 				best = r
 			}
 		}
@@ -52,7 +84,7 @@ func (res *results) summarize(o *options) {
 			continue
 		}
 		for _, r := range res.Runs {
-			if r.Config == kind && r.Purpose == purposeCapacity && !r.Spoiled && !r.Pass && r.Sessions > best.Sessions {
+			if counted(r, kind, fr) && !r.Pass && r.Sessions > best.Sessions {
 				failedAbove = true
 			}
 		}
@@ -62,7 +94,7 @@ func (res *results) summarize(o *options) {
 		}
 		ch := max(best.Channels, 1)
 		s := summary{
-			Config: kind, Sessions: best.Sessions, Channels: ch, UpstreamSockets: best.Sessions * ch, FailedAbove: failedAbove,
+			Framing: fr, Config: kind, Sessions: best.Sessions, Channels: ch, UpstreamSockets: best.Sessions * ch, FailedAbove: failedAbove,
 			Pinned: best.Pinned, PerCoreOf: cores, SessionsPerCore: float64(best.Sessions) / float64(cores),
 			TargetCores: best.TargetCores, CPUPerAudioSec: best.CPUPerAudioSec,
 			RSSPerSessionKB: best.RSSPerSessionKB, FrameP99Ms: best.FrameLatency.P99, ResultP99Ms: best.ResultLatency.P99,
@@ -73,13 +105,13 @@ func (res *results) summarize(o *options) {
 		res.Summary = append(res.Summary, s)
 	}
 	for _, g := range res.Runs {
-		if g.Config != kindGateOff || g.Purpose != purposeCapacity || g.Spoiled {
+		if !counted(g, kindGateOff, fr) {
 			continue
 		}
 		for _, rl := range res.Runs {
-			if rl.Config == kindRelay && rl.Purpose == purposeCapacity && !rl.Spoiled && rl.Sessions == g.Sessions && rl.CPUPerAudioSec > 0 {
+			if counted(rl, kindRelay, fr) && rl.Sessions == g.Sessions && rl.CPUPerAudioSec > 0 {
 				res.Ratios = append(res.Ratios, ratio{
-					Sessions: g.Sessions, Gateway: g.CPUPerAudioSec, Relay: rl.CPUPerAudioSec,
+					Framing: fr, Sessions: g.Sessions, Gateway: g.CPUPerAudioSec, Relay: rl.CPUPerAudioSec,
 					Ratio:      g.CPUPerAudioSec / rl.CPUPerAudioSec,
 					GatewayRSS: g.RSSPerSessionKB, RelayRSS: rl.RSSPerSessionKB,
 				})

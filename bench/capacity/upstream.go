@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +29,19 @@ type upstreamConfig struct {
 	// received, so that the gateway's replay ring stays full (30 s or
 	// more: a worst case for memory). 0 covers everything received.
 	AckLagMs int
+	// PrerollMs (the gate's pre-roll, gate on; 0 otherwise) classifies
+	// frames without a stamp for the arrival word: the stream's first
+	// PrerollMs of audio, and the first PrerollMs after the stream
+	// received nothing for longer than PrerollMs following a Finalize,
+	// are the gate's pre-roll (the connector asks for a Finalize before
+	// the gate holds audio back, and a hold no longer than the pre-roll
+	// leaves no gap; a stall while speech goes on is not taken for a
+	// hold).
+	PrerollMs int
+	// FrameSamples, when set, is what each binary message counts for in
+	// the stream's time (the relay forwarding a device codec's packets);
+	// 0 counts its bytes as 16-bit samples (PCM, which the gateway sends).
+	FrameSamples int
 }
 
 // upstream is the capacity run's speech-to-text upstream: just enough of
@@ -43,7 +54,12 @@ type upstreamConfig struct {
 // arrival time right after a frame is read; a frame's added latency is
 // arrival minus the send time stamped into it by the load generator. Every
 // ResultEvery frames it sends a final Results whose one word is its own
-// send time (stampWord), for the result path's latency at the client.
+// send time (stampWord), for the result path's latency at the client,
+// followed by the arrival time of the last frame received, for the frame
+// path's at the client when frames carry no stamp (see arrival.go). The
+// stream's first word starts at the stream's time 0, so that the
+// gateway's conversation origin (its first word's start) is where the
+// stream's audio starts on the capture clock: 0 with the gate off.
 //
 // GET /report?from=NS&to=NS&wait_ms=MS waits (at most wait_ms) until no
 // stream is open, then reports on the frames sent in [from, to).
@@ -108,63 +124,6 @@ func (u *upstream) listen(w http.ResponseWriter, r *http.Request) {
 	u.active.Add(-1)
 }
 
-// upstreamReport is what /report answers.
-type upstreamReport struct {
-	Streams    int64 `json:"streams"`
-	StillOpen  int64 `json:"still_open"`
-	Results    int64 `json:"results"`
-	AudioBytes int64 `json:"audio_bytes"`
-	// AudioFrames counts every binary message of every stream that ended,
-	// whenever sent; Frames the stamped ones sent in [from, to).
-	AudioFrames int64 `json:"audio_frames"`
-	Frames      int   `json:"frames"`
-	Preroll     int   `json:"preroll_frames"`
-	Live        latency
-	PrerollLate latency `json:"preroll"`
-	// Over20BySecond counts the live frames over 20 ms by the second of
-	// the window they were sent in: a tail made of a few bad moments
-	// (a collection, a stall of the machine) shows as a few large counts.
-	Over20BySecond []int `json:"over_20ms_by_second"`
-}
-
-func (u *upstream) report(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
-	to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
-	waitMs, _ := strconv.Atoi(q.Get("wait_ms"))
-	deadline := time.Now().Add(time.Duration(waitMs) * time.Millisecond)
-	for u.active.Load() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	u.mu.Lock()
-	var live, pre []int64
-	var bySec []int
-	if to > from {
-		bySec = make([]int, (to-from+1e9-1)/1e9)
-	}
-	for _, f := range u.recs {
-		if f.SentNs < from || f.SentNs >= to {
-			continue
-		}
-		if f.Preroll {
-			pre = append(pre, f.LatNs)
-			continue
-		}
-		live = append(live, f.LatNs)
-		if f.LatNs > 20e6 {
-			bySec[(f.SentNs-from)/1e9]++
-		}
-	}
-	u.mu.Unlock()
-	rep := upstreamReport{
-		Streams: u.opened.Load(), StillOpen: u.active.Load(), Results: u.results.Load(),
-		AudioBytes: u.bytes.Load(), AudioFrames: u.frames.Load(), Frames: len(live) + len(pre), Preroll: len(pre),
-		Live: summarize(live), PrerollLate: summarize(pre), Over20BySecond: bySec,
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(rep)
-}
-
 // upStream is one stream, served by its handler goroutine alone.
 type upStream struct {
 	u    *upstream
@@ -181,6 +140,17 @@ type upStream struct {
 	lastSeq  uint32
 	pre      int // pre-roll frames still expected after a gap
 	recs     []frameRec
+
+	// For the arrival word: the last frame's arrival and whether it was
+	// pre-roll; whether audio came, a Finalize since the last audio, the
+	// end of the pre-roll (unstamped frames, PrerollMs), and whether the
+	// stream's first word was sent.
+	lastNs    int64
+	lastPre   bool
+	heard     bool
+	finalized bool
+	preEnd    int64
+	worded    bool
 }
 
 // run serves the stream until the client closes it or CloseStream.
@@ -210,7 +180,13 @@ func (s *upStream) run() {
 // audio records a binary frame, and sends a Results every ResultEvery
 // frames.
 func (s *upStream) audio(now int64) {
-	s.samples += int64(len(s.buf) / 2)
+	n := int64(len(s.buf) / 2)
+	if s.u.cfg.FrameSamples > 0 {
+		n = int64(s.u.cfg.FrameSamples)
+	}
+	s.lastPre = s.arrivalPreroll(s.samples, now)
+	s.lastNs = now
+	s.samples += n
 	s.bytes += int64(len(s.buf))
 	s.frames++
 	if st, ok := readStamp(s.buf); ok {
@@ -221,7 +197,7 @@ func (s *upStream) audio(now int64) {
 		if pre {
 			s.pre--
 		}
-		s.started, s.lastSeq = true, st.Seq
+		s.started, s.lastSeq, s.lastPre = true, st.Seq, pre
 		s.recs = append(s.recs, frameRec{SentNs: st.SentNs, LatNs: now - st.SentNs, Preroll: pre})
 	}
 	s.since++
@@ -229,6 +205,21 @@ func (s *upStream) audio(now int64) {
 		s.since = 0
 		s.final(true, true, false)
 	}
+}
+
+// arrivalPreroll reports whether a frame starting at sample at of the
+// stream, arriving at now, is the gate's pre-roll by the PrerollMs rule
+// (see upstreamConfig); a stamped frame's sequence overrides it.
+func (s *upStream) arrivalPreroll(at, now int64) bool {
+	ms := int64(s.u.cfg.PrerollMs)
+	if ms <= 0 {
+		return false
+	}
+	if !s.heard || s.finalized && now-s.lastNs > ms*1e6 {
+		s.preEnd = at + ms*sampleRate/1000
+	}
+	s.heard, s.finalized = true, false
+	return at < s.preEnd
 }
 
 // control handles a text frame and reports whether the stream is over.
@@ -240,22 +231,29 @@ func (s *upStream) control() bool {
 		_ = s.conn.Close(websocket.StatusNormalClosure, "")
 		return true
 	case bytes.Contains(s.buf, []byte(`"Finalize"`)):
+		s.finalized = true
 		s.final(false, false, true)
 	}
 	return false // KeepAlive and anything else: nothing to answer
 }
 
 // final sends a final Results from the previous final's end to the audio
-// received (less AckLagMs), with one stamp word when word is set.
+// received (less AckLagMs), with one stamp word when word is set: the
+// send time and the last frame's arrival, spanning the last 100 ms of the
+// audio received (the stream's first word: all of it from 0).
 func (s *upStream) final(word, speechFinal, fromFinalize bool) {
 	end := max(s.finalEnd, s.samples-int64(s.u.cfg.AckLagMs)*sampleRate/1000)
 	start := s.finalEnd
 	s.finalEnd = end
-	var ns int64
+	var w resultsWord
 	if word {
-		ns = time.Now().UnixNano()
+		w = resultsWord{stampWord: stampWord{SentNs: time.Now().UnixNano(), ArrivalNs: s.lastNs, Preroll: s.lastPre},
+			Start: max(s.samples-frameSamples, 0), End: s.samples}
+		if !s.worded {
+			w.Start, s.worded = 0, true
+		}
 	}
-	s.write(appendResults(s.out[:0], start, end, s.samples, ns, speechFinal, fromFinalize))
+	s.write(appendResultsWord(s.out[:0], start, end, w, speechFinal, fromFinalize))
 	s.u.results.Add(1)
 }
 
@@ -264,46 +262,4 @@ func (s *upStream) final(word, speechFinal, fromFinalize bool) {
 func (s *upStream) write(b []byte) {
 	s.out = b
 	_ = s.conn.Write(context.Background(), websocket.MessageText, b)
-}
-
-// appendResults appends a Deepgram final Results covering samples [start,
-// end); with stampNs > 0 it holds one word, the stamp word of stampNs,
-// spanning the last frame of the audio received (received samples).
-func appendResults(b []byte, start, end, received, stampNs int64, speechFinal, fromFinalize bool) []byte {
-	b = append(b, `{"type":"Results","channel_index":[0,1],"duration":`...)
-	b = appendSec(b, end-start)
-	b = append(b, `,"start":`...)
-	b = appendSec(b, start)
-	b = append(b, `,"is_final":true,"speech_final":`...)
-	b = strconv.AppendBool(b, speechFinal)
-	b = append(b, `,"from_finalize":`...)
-	b = strconv.AppendBool(b, fromFinalize)
-	b = append(b, `,"channel":{"alternatives":[{"transcript":"`...)
-	if stampNs > 0 {
-		b = appendStampWord(b, stampNs)
-		b = append(b, `.","confidence":1,"words":[{"word":"`...)
-		b = appendStampWord(b, stampNs)
-		b = append(b, `","start":`...)
-		b = appendSec(b, max(received-frameSamples, 0))
-		b = append(b, `,"end":`...)
-		b = appendSec(b, received)
-		b = append(b, `,"confidence":1,"punctuated_word":"`...)
-		b = appendStampWord(b, stampNs)
-		b = append(b, `.","speaker":0,"speaker_confidence":1}]}]}`...)
-	} else {
-		b = append(b, `","confidence":0,"words":[]}]}`...)
-	}
-	return append(b, `,"metadata":{"request_id":"capacity","model_info":{"name":"capacity"}}}`...)
-}
-
-// appendMetadata appends the Metadata sent before a close.
-func appendMetadata(b []byte, samples int64) []byte {
-	b = append(b, `{"type":"Metadata","transaction_key":"deprecated","request_id":"capacity","duration":`...)
-	b = appendSec(b, samples)
-	return append(b, `,"channels":1,"models":[],"model_info":{}}`...)
-}
-
-// appendSec appends samples as seconds.
-func appendSec(b []byte, samples int64) []byte {
-	return strconv.AppendFloat(b, float64(samples)/sampleRate, 'f', -1, 64)
 }

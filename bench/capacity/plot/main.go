@@ -2,6 +2,11 @@
 // sessions, one colour per configuration (gateway with the VAD gate off,
 // with it on, and the bare relay), a solid line for the client → upstream
 // path and a dashed one for upstream → client, with the 20 ms target.
+// A run of several framings (-framings) gets two panels, the client →
+// upstream p99 on the left and the upstream → client p99 on the right,
+// each with one line per framing and configuration: the configuration's
+// colour, a dash pattern and a marker per framing. A run's -label starts
+// the title and every legend entry.
 //
 // It is a nested module so that gonum.org/v1/plot stays out of earshot's
 // go.mod; the harness (bench/capacity) runs it as
@@ -27,6 +32,10 @@ import (
 
 // The part of the harness's results JSON the plot reads.
 type results struct {
+	Label    string `json:"label"`
+	Framings []struct {
+		Name string `json:"name"`
+	} `json:"framings"`
 	Machine struct {
 		Cores    int    `json:"cores"`
 		CPUModel string `json:"cpu_model"`
@@ -36,18 +45,23 @@ type results struct {
 		Pin           bool    `json:"pin"`
 		TargetCPUList string  `json:"target_cpu_list"`
 	} `json:"settings"`
-	Runs []struct {
-		Config       string `json:"config"`
-		Sessions     int    `json:"sessions"`
-		Purpose      string `json:"purpose"`
-		Pass         bool   `json:"pass"`
-		FrameLatency struct {
-			P99 float64 `json:"p99_ms"`
-		} `json:"frame_latency"`
-		ResultLatency struct {
-			P99 float64 `json:"p99_ms"`
-		} `json:"result_latency"`
-	} `json:"runs"`
+	Runs []capRun `json:"runs"`
+}
+
+// capRun is the part of a run the plot reads.
+type capRun struct {
+	Framing      string `json:"framing"`
+	FrameMethod  string `json:"frame_method"`
+	Config       string `json:"config"`
+	Sessions     int    `json:"sessions"`
+	Purpose      string `json:"purpose"`
+	Pass         bool   `json:"pass"`
+	FrameLatency struct {
+		P99 float64 `json:"p99_ms"`
+	} `json:"frame_latency"`
+	ResultLatency struct {
+		P99 float64 `json:"p99_ms"`
+	} `json:"result_latency"`
 }
 
 func main() {
@@ -84,12 +98,19 @@ func run(in, out string) error {
 	if target == 0 {
 		target = 20
 	}
-	p := plot.New()
 	where := fmt.Sprintf("%d cores shared", res.Machine.Cores)
 	if res.Settings.Pin {
 		where = "target alone on CPU " + res.Settings.TargetCPUList
 	}
-	p.Title.Text = fmt.Sprintf("p99 latency added vs real-time 16 kHz sessions (%s, %s)", where, res.Machine.CPUModel)
+	label := ""
+	if res.Label != "" {
+		label = res.Label + ": "
+	}
+	if len(res.Framings) > 1 {
+		return drawFramings(&res, label, where, target, out)
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%sp99 latency added vs real-time 16 kHz sessions (%s, %s)", label, where, res.Machine.CPUModel)
 	p.X.Label.Text = "concurrent sessions"
 	p.Y.Label.Text = "p99 added latency, ms (log)"
 	p.Y.Scale = plot.LogScale{}
@@ -126,14 +147,14 @@ func run(in, out string) error {
 			l.Width = vg.Points(1.5)
 			s.Shape = draw.CircleGlyph{}
 			s.Radius = vg.Points(2.5)
-			label := st.label + ": client frame → upstream"
+			entry := label + st.label + ": client frame → upstream"
 			if i == 1 {
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 				s.Shape = draw.BoxGlyph{}
-				label = st.label + ": upstream result → client"
+				entry = label + st.label + ": upstream result → client"
 			}
 			p.Add(l, s)
-			p.Legend.Add(label, l, s)
+			p.Legend.Add(entry, l, s)
 			drawn++
 		}
 	}
