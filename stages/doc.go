@@ -70,6 +70,13 @@
 //   - It never closes a channel it did not create the output of, and never
 //     starts a goroutine that outlives its Run call.
 //
+// A stage that transforms one item at a time (ingest, the gate) also
+// offers its work as a step driven on its caller's goroutine (ingest's
+// Step, the gate's Stepper): the same code Run loops over, so that the
+// pipeline can chain them without a goroutine and a channel between
+// them. A step owns its output channel as Run does (its Close closes it),
+// and its sends watch the context given to it.
+//
 // # Defaults convention
 //
 // Every config struct of the stages and providers follows one convention:

@@ -79,9 +79,11 @@ func TestScanSegments(t *testing.T) {
 	td.CmpFalse(t, ok)
 }
 
-// Without stamps, the upstream takes the stream's first PrerollMs, and the
-// first PrerollMs after a Finalize and a gap longer than it, for the gate's
-// pre-roll; a gap without a Finalize (a stall in speech) is no hold.
+// Without stamps, the upstream takes the stream's first PrerollMs, and,
+// after a Finalize, the first audio after a pause (as long as the pause,
+// at most PrerollMs), for the gate's pre-roll, even when the hangover's
+// audio came between the Finalize and the pause; a pause without a
+// Finalize (a stall in speech) is no hold.
 func TestUpstreamArrivalPreroll(t *testing.T) {
 	u := newUpstream(upstreamConfig{PrerollMs: 300, ResultEvery: 1 << 30})
 	s := &upStream{u: u}
@@ -103,10 +105,13 @@ func TestUpstreamArrivalPreroll(t *testing.T) {
 	td.Cmp(t, send(17, 0), append(repeat(true, 15), false, false), "the stream's first 300 ms")
 	td.Cmp(t, send(3, 500e6), repeat(false, 3), "a stall without a Finalize")
 	s.finalized = true // as control does on a Finalize (which it answers)
-	td.Cmp(t, send(3, 200e6), repeat(false, 3), "a Finalize, then audio no later than the pre-roll")
+	td.Cmp(t, send(3, 100e6), repeat(false, 3), "a Finalize, then a pause too short for a hold")
+	td.Cmp(t, send(12, 200e6), append(repeat(true, 11), false), "the pause of 220 ms: what the gate held of it")
 	s.finalized = true
-	td.Cmp(t, send(16, 1500e6), append(repeat(true, 15), false), "a Finalize and a hold")
-	td.Cmp(t, s.samples, int64(39*320))
+	td.Cmp(t, send(20, 0), repeat(false, 20), "a Finalize in the hangover: its audio goes on")
+	td.Cmp(t, send(16, 1500e6), append(repeat(true, 15), false), "then the hold: its pre-roll")
+	td.Cmp(t, send(3, 1500e6), repeat(false, 3), "a pause with no Finalize since the last hold")
+	td.Cmp(t, s.samples, int64(74*320))
 
 	relay := &upStream{u: newUpstream(upstreamConfig{FrameSamples: 320})}
 	relay.buf = make([]byte, 71) // an Opus packet

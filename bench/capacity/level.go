@@ -108,6 +108,9 @@ func (h *harness) runLevel(kind string, n int, purpose string, ackLagMs int, win
 	if err != nil {
 		return nil, err
 	}
+	if !h.fr.Stamped {
+		r.PacketSamples = h.fr.samples()
+	}
 	r.fill(kind, n, lr, rep, m.a, m.b, m.rssEnd, m.peak, to.Sub(from), o)
 	if gateway {
 		r.Gateway = newGatewayStats(idleMetrics, m.ma, m.mb, r.TargetCPUSec, lr.Sent, n, r.AudioSec)

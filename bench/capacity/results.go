@@ -205,6 +205,10 @@ type Run struct {
 	// Pinned: the target ran on one CPU of its own with GOMAXPROCS=1
 	// (-pin). TargetCPUs is how many CPUs it could use (1 pinned, every
 	// core otherwise), TargetAffinity its threads' Cpus_allowed_list.
+	// PacketSamples: a device codec's packet duration in samples, for
+	// counting the gateway's decoded audio upstream (0 for raw PCM).
+	PacketSamples int `json:"packet_samples,omitempty"`
+
 	Pinned         bool   `json:"pinned"`
 	TargetCPUs     int    `json:"target_cpus"`
 	TargetAffinity string `json:"target_affinity"`
@@ -269,8 +273,14 @@ func (r *Run) fill(kind string, n int, lr loadResult, rep upstreamReport, a, b s
 	case kind == kindGateOn: // the gate drops silence by design
 	case r.Stamped && rep.Frames != lr.Sent:
 		why("%d of %d frames arrived upstream", rep.Frames, lr.Sent)
-	case !r.Stamped && rep.AudioFrames != int64(lr.SentAll):
+	case !r.Stamped && (kind == kindRelay || r.PacketSamples == 0) && rep.AudioFrames != int64(lr.SentAll):
 		why("%d of %d frames of the whole run arrived upstream", rep.AudioFrames, lr.SentAll)
+	case !r.Stamped && kind != kindRelay && r.PacketSamples > 0 &&
+		rep.AudioBytes != 2*int64(r.PacketSamples)*int64(lr.SentAll):
+		// The gateway sends decoded PCM, and may send several packets'
+		// audio in one message (a backlog): count the audio, not messages.
+		why("%d of %d samples of the whole run's packets arrived upstream",
+			rep.AudioBytes/2, int64(r.PacketSamples)*int64(lr.SentAll))
 	}
 	switch {
 	case ch == 1 && rep.Streams != int64(n):

@@ -31,12 +31,13 @@ type upstreamConfig struct {
 	AckLagMs int
 	// PrerollMs (the gate's pre-roll, gate on; 0 otherwise) classifies
 	// frames without a stamp for the arrival word: the stream's first
-	// PrerollMs of audio, and the first PrerollMs after the stream
-	// received nothing for longer than PrerollMs following a Finalize,
-	// are the gate's pre-roll (the connector asks for a Finalize before
-	// the gate holds audio back, and a hold no longer than the pre-roll
-	// leaves no gap; a stall while speech goes on is not taken for a
-	// hold).
+	// PrerollMs of audio, and, after a Finalize, the first audio after a
+	// pause of more than holdGapMs (as much of it as the pause was long,
+	// at most PrerollMs), are the gate's pre-roll. The connector asks for
+	// a Finalize in the gate's hangover or when it starts holding audio
+	// back, and the hangover's audio may follow the Finalize: the
+	// Finalize counts until a pause comes. A stall while speech goes on,
+	// with no Finalize before it, is not taken for a hold.
 	PrerollMs int
 	// FrameSamples, when set, is what each binary message counts for in
 	// the stream's time (the relay forwarding a device codec's packets);
@@ -215,12 +216,24 @@ func (s *upStream) arrivalPreroll(at, now int64) bool {
 	if ms <= 0 {
 		return false
 	}
-	if !s.heard || s.finalized && now-s.lastNs > ms*1e6 {
+	gapMs := (now - s.lastNs) / 1e6
+	switch {
+	case !s.heard:
 		s.preEnd = at + ms*sampleRate/1000
+	case s.finalized && gapMs > holdGapMs:
+		// The gate held the audio back for about the gap, and sends what
+		// it held (at most PrerollMs) first.
+		s.preEnd = at + min(gapMs, ms)*sampleRate/1000
+		s.finalized = false
 	}
-	s.heard, s.finalized = true, false
+	s.heard = true
 	return at < s.preEnd
 }
+
+// holdGapMs: a pause in the audio longer than this after a Finalize is
+// taken for the gate holding audio back (frames come every 10–100 ms
+// while it sends).
+const holdGapMs = 150
 
 // control handles a text frame and reports whether the stream is over.
 func (s *upStream) control() bool {
